@@ -1,0 +1,7 @@
+// Browser (and default) entry: streams and compiles the .wasm beside this module. Bundlers
+// (Vite, webpack, esbuild) recognise `new URL(..., import.meta.url)` and emit the file.
+import init from './wasm/jwks_cache.js';
+
+await init({ module_or_path: new URL('./wasm/jwks_cache_bg.wasm', import.meta.url) });
+
+export * from './api.js';

@@ -1,0 +1,71 @@
+/** A JSON Web Key as the JWKS served it (deeply frozen: shared by every caller). */
+export type Jwk = {
+  readonly kty: string;
+  readonly kid: string;
+  readonly use?: string;
+  readonly alg?: string;
+  readonly key_ops?: readonly string[];
+  readonly [member: string]: unknown;
+};
+
+export interface JwksCacheOptions {
+  /** How long a fetched set is used before it is fetched again, in ms. Default 300000 (5 minutes). 0 to 31536000000. */
+  ttlMs?: number;
+  /** Budget for one JWKS request (response and body), in ms. Default 5000. 1 to 600000. */
+  timeoutMs?: number;
+  /** The fetch to use. Default: the global `fetch`, looked up on each request. */
+  fetch?: (input: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
+  /** The clock, in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface JwksCache {
+  /**
+   * The key with this kid from the set at `jwksUri`, or `null` when the set has none, even after
+   * fetching it again once (key rotation).
+   * @throws {JwksArgumentError} `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_KID_MISSING`, `ERR_KID_INVALID`
+   * @throws {JwksFetchError} `ERR_JWKS_HTTP_STATUS`, `ERR_JWKS_NETWORK`, `ERR_JWKS_TIMEOUT`
+   * @throws {JwksResponseError} `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_AMBIGUOUS_KID`
+   */
+  getKey(jwksUri: string, kid: string): Promise<Jwk | null>;
+  /** Forgets every cached set. */
+  clear(): void;
+}
+
+export declare const JwksCache: {
+  new (options?: JwksCacheOptions): JwksCache;
+  readonly prototype: JwksCache;
+};
+
+/** @throws {JwksArgumentError} `ERR_INVALID_OPTION` for an option out of range. */
+export declare function createJwksCache(options?: JwksCacheOptions): JwksCache;
+
+export type JwksErrorCode =
+  | 'ERR_JWKS_URI_MISSING'
+  | 'ERR_JWKS_URI_INVALID'
+  | 'ERR_KID_MISSING'
+  | 'ERR_KID_INVALID'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_JWKS_HTTP_STATUS'
+  | 'ERR_JWKS_NETWORK'
+  | 'ERR_JWKS_TIMEOUT'
+  | 'ERR_JWKS_INVALID_JSON'
+  | 'ERR_JWKS_AMBIGUOUS_KID';
+
+export declare class JwksCacheError extends Error {
+  readonly code: JwksErrorCode;
+}
+/** A call or option was wrong: retrying will not help. */
+export declare class JwksArgumentError extends JwksCacheError {
+  readonly code: 'ERR_JWKS_URI_MISSING' | 'ERR_JWKS_URI_INVALID' | 'ERR_KID_MISSING' | 'ERR_KID_INVALID' | 'ERR_INVALID_OPTION';
+}
+/** The JWKS endpoint could not be read. */
+export declare class JwksFetchError extends JwksCacheError {
+  readonly code: 'ERR_JWKS_HTTP_STATUS' | 'ERR_JWKS_NETWORK' | 'ERR_JWKS_TIMEOUT';
+  /** The HTTP status, for `ERR_JWKS_HTTP_STATUS`. */
+  readonly status: number | undefined;
+}
+/** The JWKS endpoint answered with something that cannot be used as asked. */
+export declare class JwksResponseError extends JwksCacheError {
+  readonly code: 'ERR_JWKS_INVALID_JSON' | 'ERR_JWKS_AMBIGUOUS_KID';
+}

@@ -1,0 +1,16 @@
+//! jwks-cache: a JWKS cache whose rules live in a sans-IO core (plain Rust, tested natively with
+//! `cargo test`), compiled to WebAssembly for Node, Cloudflare Workers and browsers.
+//!
+//! - [`cache`]: freshness, single flight, what a fetch result does to the cache;
+//! - [`jwks`]: reading a JWKS response into the keys a kid can find;
+//! - [`strict_json`]: JSON parsing that refuses ambiguous documents;
+//! - [`error`]: every error with its stable code;
+//! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
+
+pub mod cache;
+pub mod error;
+pub mod jwks;
+pub mod strict_json;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
