@@ -1,0 +1,66 @@
+// The demo behind `make demo`: a local issuer on 127.0.0.1 (no outside network), the built
+// package imported by name, and what the cache does at each step, in plain words.
+import { createJwksCache } from 'jwks-cache';
+import { startJwksServer, makePublicJwk } from '../tests/support/jwks-server.js';
+
+const issuer = await startJwksServer();
+issuer.setKeys([makePublicJwk('EC', 'signing-2026-10'), makePublicJwk('RSA', 'signing-2026-11')]);
+const cache = createJwksCache({ ttlMs: 10 * 60 * 1000 });
+const uri = issuer.jwksUri;
+
+const requestsDuring = async (work) => {
+  const before = issuer.jwksRequests;
+  const value = await work();
+  return [value, issuer.jwksRequests - before];
+};
+const describe = (jwk) => (jwk ? `${jwk.kid} (${jwk.kty}${jwk.crv ? ' ' + jwk.crv : ''}, ${jwk.alg})` : 'null');
+const step = (n, text) => console.log(`\n${n}. ${text}`);
+
+console.log(`jwks-cache demo: local issuer at ${uri}`);
+console.log(`   it publishes ${issuer.kids.join(' and ')}`);
+
+step(1, 'Cold cache: 500 requests arrive at once, all asking for signing-2026-11');
+let [keys, requests] = await requestsDuring(() => Promise.all(Array.from({ length: 500 }, () => cache.getKey(uri, 'signing-2026-11'))));
+console.log(`   -> all 500 got ${describe(keys[0])}; the issuer saw ${requests} JWKS request`);
+console.log(`   -> every caller shares one frozen object: ${keys.every((k) => k === keys[0]) && Object.isFrozen(keys[0])}`);
+
+step(2, 'Warm cache: 200,000 lookups of known keys');
+const started = performance.now();
+[, requests] = await requestsDuring(async () => {
+  for (let i = 0; i < 100_000; i++) {
+    await cache.getKey(uri, 'signing-2026-10');
+    await cache.getKey(uri, 'signing-2026-11');
+  }
+});
+const ms = performance.now() - started;
+console.log(`   -> ${ms.toFixed(0)} ms (${((200_000 / ms) * 1000 / 1e6).toFixed(1)} M lookups/s), ${requests} JWKS requests`);
+
+step(3, 'The issuer rotates: publishes signing-2026-12 and drops signing-2026-10');
+issuer.setKeys([issuer.keys[1], makePublicJwk('OKP', 'signing-2026-12')]);
+let jwk;
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-12'));
+console.log(`   -> getKey('signing-2026-12'): not in the cached set, fetched again once: ${describe(jwk)} (${requests} request)`);
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-10'));
+console.log(`   -> getKey('signing-2026-10'): not published any more: ${describe(jwk)} (${requests} request)`);
+
+step(4, 'The issuer breaks: it answers 500');
+issuer.behave('status', 500);
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'unknown-kid').catch((error) => error));
+console.log(`   -> getKey('unknown-kid') fails clearly: ${jwk.name} ${jwk.code}: "${jwk.message}" (${requests} request)`);
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-12'));
+console.log(`   -> the good set was kept: getKey('signing-2026-12') = ${describe(jwk)} (${requests} requests)`);
+
+step(5, 'Bad calls get stable error codes');
+for (const [args, label] of [[[undefined, 'x'], 'getKey(undefined, "x")'], [[uri, undefined], 'getKey(uri, undefined)']]) {
+  const error = await cache.getKey(...args).catch((e) => e);
+  console.log(`   -> ${label}: ${error.code}: "${error.message}"`);
+}
+
+step(6, 'clear() empties the cache');
+issuer.behave('ok');
+cache.clear();
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-11'));
+console.log(`   -> next getKey fetched again: ${describe(jwk)} (${requests} request)`);
+
+console.log(`\nDone: ${issuer.jwksRequests} JWKS requests in all.`);
+await issuer.close();
