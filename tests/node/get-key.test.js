@@ -64,29 +64,22 @@ test('key rotation: a new kid is picked up on the first lookup that names it', a
   assert.equal(issuer.jwksRequests, 3);
 });
 
-test('a set is fresh for ttlMs, then fetched again (host clock)', async () => {
-  const clock = manualClock();
-  const cache = createJwksCache({ ttlMs: 10 * 60 * 1000, now: clock.read });
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  clock.now += 10 * 60 * 1000 - 1;
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  assert.equal(issuer.jwksRequests, 1);
-  clock.now += 1;
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  assert.equal(issuer.jwksRequests, 2);
-});
-
-test('the default TTL is five minutes', async () => {
-  const clock = manualClock();
-  const cache = createJwksCache({ now: clock.read });
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  clock.now += 5 * 60 * 1000 - 1;
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  assert.equal(issuer.jwksRequests, 1);
-  clock.now += 1;
-  await cache.getKey(issuer.jwksUri, 'ec-1');
-  assert.equal(issuer.jwksRequests, 2);
-});
+for (const [label, options, ttlMs] of [
+  ['ttlMs: 10 minutes', { ttlMs: 10 * 60 * 1000 }, 10 * 60 * 1000],
+  ['the default TTL, 5 minutes', {}, 5 * 60 * 1000],
+]) {
+  test(`a set is fresh for exactly ${label}, then fetched again (host clock)`, async () => {
+    const clock = manualClock();
+    const cache = createJwksCache({ ...options, now: clock.read });
+    await cache.getKey(issuer.jwksUri, 'ec-1');
+    clock.now += ttlMs - 1;
+    await cache.getKey(issuer.jwksUri, 'ec-1');
+    assert.equal(issuer.jwksRequests, 1);
+    clock.now += 1;
+    await cache.getKey(issuer.jwksUri, 'ec-1');
+    assert.equal(issuer.jwksRequests, 2);
+  });
+}
 
 test('a set is cached per URI', async () => {
   const other = await startJwksServer();
