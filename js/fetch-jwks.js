@@ -28,9 +28,22 @@ export async function fetchJwks(fetchImpl, uri, timeoutMs) {
 }
 
 const NO_BODY = new Uint8Array(0);
+const HEADERS = { accept: 'application/json' };
+
+// The cache keeps sets itself; a refetch (above all the one on an unknown kid, for key rotation)
+// must reach the issuer, not a browser's HTTP cache honouring the JWKS's max-age. workerd before
+// its `cache_option_enabled` compatibility flag refuses the member: then it is dropped for good.
+let noStoreRefused = false;
 
 async function request(fetchImpl, uri, signal) {
-  const response = await fetchImpl(uri, { signal, headers: { accept: 'application/json' } });
+  let response;
+  try {
+    response = await fetchImpl(uri, noStoreRefused ? { signal, headers: HEADERS } : { signal, headers: HEADERS, cache: 'no-store' });
+  } catch (error) {
+    if (noStoreRefused || !/'cache'/.test(error?.message)) throw error;
+    noStoreRefused = true;
+    return request(fetchImpl, uri, signal);
+  }
   if (!response.ok) {
     // Only the status matters; release the connection instead of reading an error page.
     response.body?.cancel().catch(() => {});

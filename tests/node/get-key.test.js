@@ -295,16 +295,16 @@ test('options are checked when the cache is created', () => {
   createJwksCache(undefined);
 });
 
-test('a custom fetch is used, with a timeout signal and an Accept header', async () => {
+test('a custom fetch is used, with a timeout signal, an Accept header, and no HTTP cache', async () => {
   const seen = [];
   const cache = createJwksCache({
     fetch: (input, init) => {
-      seen.push([input, init.signal instanceof AbortSignal, init.headers.accept]);
+      seen.push([input, init.signal instanceof AbortSignal, init.headers.accept, init.cache]);
       return fetch(input, init);
     },
   });
   assert.equal((await cache.getKey(issuer.jwksUri, 'ec-1')).kid, 'ec-1');
-  assert.deepEqual(seen, [[issuer.jwksUri, true, 'application/json']]);
+  assert.deepEqual(seen, [[issuer.jwksUri, true, 'application/json', 'no-store']]);
 });
 
 test('getKey and clear work detached from the cache object', async () => {

@@ -26,15 +26,20 @@ before(async () => {
     outdir: bundleDir,
     logLevel: 'error',
   });
-  mf = new Miniflare({
+  mf = await startWorker('2026-04-01');
+});
+
+async function startWorker(compatibilityDate) {
+  const worker = new Miniflare({
     modules: true,
     scriptPath: join(bundleDir, 'worker-app.js'),
     modulesRoot: bundleDir,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
+    compatibilityDate,
   });
-  await mf.ready;
-});
+  await worker.ready;
+  return worker;
+}
 
 after(async () => {
   await mf?.dispose();
@@ -142,4 +147,17 @@ test('the client of the request that started a fetch goes away: no other request
   }
   t.diagnostic(`leader: ${(await leader)?.name}; JWKS requests: ${issuer.jwksRequests}`);
   assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the next request gets the key');
+});
+
+test('an older compatibility date (no fetch `cache` option) works the same', async () => {
+  const old = await startWorker('2024-01-01');
+  try {
+    const get = async (kid) => (await old.dispatchFetch(`http://worker/key?uri=${encodeURIComponent(issuer.jwksUri)}&kid=${kid}`)).json();
+    assert.deepEqual((await get('ec-1')).jwk, issuer.keys[0]);
+    const rotated = issuer.rotate();
+    assert.equal((await get(rotated)).jwk?.kid, rotated);
+    assert.equal(issuer.jwksRequests, 2);
+  } finally {
+    await old.dispose();
+  }
 });
