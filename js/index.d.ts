@@ -13,8 +13,14 @@ export interface JwksCacheOptions {
   ttlMs?: number;
   /** Budget for one JWKS request (response and body), in ms. Default 5000. 1 to 600000. */
   timeoutMs?: number;
-  /** The fetch to use. Default: the global `fetch`, looked up on each request. */
-  fetch?: (input: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
+  /**
+   * The fetch to use. Default: the global `fetch`, looked up on each request. `init.cache` is
+   * `'no-store'` unless the runtime refused that member once (older workerd compatibility dates).
+   */
+  fetch?: (
+    input: string,
+    init: { signal: AbortSignal; headers: Record<string, string>; cache?: 'no-store' },
+  ) => Promise<Response>;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
