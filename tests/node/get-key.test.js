@@ -323,3 +323,27 @@ function closedPort() {
     });
   });
 }
+
+test('a caller waiting on a fetch that never delivers decides again at its deadline and fetches itself', async () => {
+  // What workerd does to a cancelled request's fetch: it never settles, whatever its signal says.
+  const clock = manualClock(0);
+  let calls = 0;
+  const cache = createJwksCache({
+    timeoutMs: 2000,
+    now: clock.read,
+    fetch: (input, init) => (++calls === 1 ? new Promise(() => {}) : fetch(input, init)),
+  });
+  let leaderSettled = false;
+  const leader = cache.getKey(issuer.jwksUri, 'ec-1').finally(() => (leaderSettled = true)).catch((error) => error);
+
+  clock.now = 2995; // the lost fetch's deadline is 2000 + 1000 ms after it started
+  const waiter = cache.getKey(issuer.jwksUri, 'ec-1');
+  clock.now = 3000;
+  assert.deepEqual(await waiter, issuer.keys[0]);
+  assert.equal(calls, 2, 'the waiter ran a fetch of its own');
+  assert.equal(leaderSettled, false, 'it did not wait for the lost fetch');
+
+  assert.equal((await leader).code, 'ERR_JWKS_TIMEOUT', 'the lost fetch still ends at its own timeout');
+  assert.deepEqual(await cache.getKey(issuer.jwksUri, 'ec-1'), issuer.keys[0], 'the late failure did not disturb the cache');
+  assert.equal(calls, 2);
+});
