@@ -16,12 +16,12 @@ use crate::strict_json;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// One key of a set: its kid and the key object as compact JSON text, ready for the host to
-/// turn into its own object.
+/// One key of a set: its kid and the key object (a JSON object), for the host to turn into its
+/// own object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
-    pub json: String,
+    pub value: Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl KeySet {
                 continue;
             }
             set.index.insert(kid.to_owned(), set.keys.len());
-            set.keys.push(Jwk { kid: kid.to_owned(), json: first.to_string() });
+            set.keys.push(Jwk { kid: kid.to_owned(), value: first.clone() });
         }
         Ok(set)
     }
@@ -132,10 +132,7 @@ mod tests {
         assert!(set.is_jwk_set());
         assert_eq!(kids(&set), ["a", "b"]);
         match set.lookup("b") {
-            KeyLookup::Found(jwk) => {
-                let value: Value = serde_json::from_str(&jwk.json).unwrap();
-                assert_eq!(value["crv"], "Ed25519");
-            }
+            KeyLookup::Found(jwk) => assert_eq!(jwk.value["crv"], "Ed25519"),
             other => panic!("expected b, got {other:?}"),
         }
         assert_eq!(set.lookup("c"), KeyLookup::Absent);

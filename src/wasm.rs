@@ -11,7 +11,8 @@
 
 use crate::cache::{Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Millis};
 use crate::error::CacheError;
-use js_sys::{Map, Object, Reflect, JSON};
+use js_sys::{Array, Map, Object, Reflect};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -54,7 +55,7 @@ impl CacheCore {
                 // The view always holds it: the core and the views change together.
                 let view = self.views.get(uri);
                 let key = Reflect::get(&view, &"keys".into()).map(|keys| Map::from(keys).get(kid))?;
-                let key = if key.is_undefined() { frozen_jwk(&jwk.json)? } else { key };
+                let key = if key.is_undefined() { frozen_js_value(&jwk.value) } else { key };
                 set(&answer, "key", &key);
             }
             Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
@@ -70,7 +71,7 @@ impl CacheCore {
     /// if the core cached it), or throws `{ code, message, status? }`.
     pub fn finish(&mut self, uri: &str, flight: u32, status: u16, body: &[u8], now: f64) -> Result<Object, JsValue> {
         let fetched = self.core.finish(uri, flight, FetchOutcome::Response { status, body }, millis(now));
-        self.publish(uri, fetched.map_err(to_js_error)?)
+        Ok(self.publish(uri, fetched.map_err(to_js_error)?))
     }
 
     /// Reports a fetch that got no response; returns the error to give its callers.
@@ -89,10 +90,10 @@ impl CacheCore {
 }
 
 impl CacheCore {
-    fn publish(&mut self, uri: &str, fetched: Fetched) -> Result<Object, JsValue> {
+    fn publish(&mut self, uri: &str, fetched: Fetched) -> Object {
         let keys = Map::new();
         for jwk in fetched.keys.keys() {
-            keys.set(&jwk.kid.as_str().into(), &frozen_jwk(&jwk.json)?);
+            keys.set(&jwk.kid.as_str().into(), &frozen_js_value(&jwk.value));
         }
         // A kid shared by different keys finds the error to throw, decided here like every other.
         let ambiguous = Map::new();
@@ -107,7 +108,7 @@ impl CacheCore {
         if fetched.stored {
             self.views.set(&uri.into(), &view);
         }
-        Ok(view)
+        view
     }
 }
 
@@ -132,19 +133,25 @@ fn millis(now: f64) -> Millis {
     now as Millis
 }
 
-/// The key as a deeply frozen JS object: callers share it, so none may change it.
-fn frozen_jwk(json: &str) -> Result<JsValue, JsValue> {
-    let jwk = JSON::parse(json)?;
-    deep_freeze(&jwk);
-    Ok(jwk)
-}
-
-fn deep_freeze(value: &JsValue) {
-    if let Some(object) = value.dyn_ref::<Object>() {
-        for member in Object::values(object).iter() {
-            deep_freeze(&member);
+/// The key as a deeply frozen JS object: callers share it, so none may change it. Built
+/// directly rather than through JSON text, which would pull a JSON serializer into the wasm.
+fn frozen_js_value(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(text) => JsValue::from_str(text),
+        Value::Array(items) => {
+            let array: Array = items.iter().map(frozen_js_value).collect();
+            Object::freeze(&array).into()
         }
-        Object::freeze(object);
+        Value::Object(members) => {
+            let object = Object::new();
+            for (name, member) in members {
+                set(&object, name, &frozen_js_value(member));
+            }
+            Object::freeze(&object).into()
+        }
     }
 }
 
