@@ -5,19 +5,24 @@
 
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
-import { JwksArgumentError, toPublicError } from './errors.js';
+import { keyView } from './key-views.js';
+import { JwksArgumentError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
 /** What a caller waiting on another caller's fetch gets when that fetch is presumed lost. */
 const LOST = Symbol('lost fetch');
+/** A joined fetch's deadline is its timeout plus this grace (FLIGHT_GRACE_MS in src/cache.rs). */
+const FLIGHT_GRACE_MS = 1000;
 
 export function createJwksCache(options) {
   return new JwksCache(options);
 }
 
 export class JwksCache {
+  /** The options the core was made with, to make a fresh one if it ever fails. */
+  #coreOptions;
   #core;
-  /** The core's published sets: URI -> { freshUntil, keys, ambiguous }. Read, never written here. */
-  #views;
+  /** URI -> the view of its cached set ({ fetchedAt, freshUntil, keys, ambiguous }), as the core stored it. */
+  #views = new Map();
   #now;
   #fetch;
   /** Flight id -> callbacks of the callers waiting on that fetch. */
@@ -27,18 +32,18 @@ export class JwksCache {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    const { ttlMs, timeoutMs, fetch, now } = options;
+    const { ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now } = options;
     for (const [name, value] of [['fetch', fetch], ['now', now]]) {
       if (value !== undefined && typeof value !== 'function') {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
+    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys];
     try {
-      this.#core = new CacheCore(ttlMs, timeoutMs);
+      this.#core = new CacheCore(...this.#coreOptions);
     } catch (raw) {
-      throw toPublicError(raw);
+      throw isCoreError(raw) ? toPublicError(raw) : raw;
     }
-    this.#views = this.#core.views;
     this.#now = now ?? Date.now;
     // Looked up on each call, so that a fetch installed later (test doubles, polyfills) is used.
     this.#fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -49,88 +54,158 @@ export class JwksCache {
 
   /**
    * The JWK with this kid from the set at jwksUri, or null.
-   * Hot path: a fresh cached key is answered from the published view without entering wasm.
+   * Hot path: a fresh cached key is answered from the view without entering wasm. Anything else
+   * (stale, unknown kid, bad arguments, a clock that is not a number or that went back before the
+   * fetch) goes to the core.
    */
   getKey(jwksUri, kid) {
     const view = this.#views.get(jwksUri);
-    if (view !== undefined && this.#now() < view.freshUntil) {
+    if (view !== undefined) {
       const jwk = view.keys.get(kid);
-      if (jwk !== undefined) return Promise.resolve(jwk);
+      if (jwk !== undefined) {
+        let now;
+        try {
+          now = this.#now();
+        } catch {
+          return this.#lookUp(jwksUri, kid);
+        }
+        if (typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil) return Promise.resolve(jwk);
+      }
     }
     return this.#lookUp(jwksUri, kid);
   }
 
   /** Forgets every cached set. */
   clear() {
-    this.#core.clear();
+    this.#views.clear();
+    try {
+      this.#core.clear();
+    } catch (thrown) {
+      this.#restart(this.#core, thrown);
+    }
   }
 
   async #lookUp(jwksUri, kid) {
     for (;;) {
-      let decision;
-      try {
-        decision = this.#core.decide(jwksUri, kid, this.#now());
-      } catch (raw) {
-        throw toPublicError(raw);
+      const now = this.#readClock();
+      const decision = this.#useCore((core) => core.decide(jwksUri, kid, now));
+      if (decision.found) {
+        const jwk = this.#views.get(jwksUri)?.keys.get(kid);
+        if (jwk !== undefined) return jwk;
+        throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
       }
-      if (decision.key !== undefined) return decision.key;
       const result =
         decision.fetch !== undefined
           ? await this.#lead(jwksUri, decision.fetch)
           : await this.#join(decision.join, decision.deadline);
       if (result === LOST) continue;
-      if (result.error !== undefined) throw result.error;
+      if (result.error !== undefined) throw toPublicError(result.error);
       return keyIn(result.view, kid);
     }
   }
 
+  /**
+   * Runs `operation` on the core. An error the core decided is thrown as its public error. Anything
+   * else means the core itself failed (a trap: a bug, or memory exhausted): the cache goes on with
+   * a fresh, empty core, and the call gets ERR_JWKS_CORE_FAILURE.
+   */
+  #useCore(operation) {
+    const core = this.#core;
+    try {
+      return operation(core);
+    } catch (thrown) {
+      if (isCoreError(thrown)) throw toPublicError(thrown);
+      throw toPublicError(this.#restart(core, thrown));
+    }
+  }
+
+  /** The clock's reading, for the core to check; a clock that throws fails the call. */
+  #readClock() {
+    try {
+      return this.#now();
+    } catch (cause) {
+      throw toPublicError(clockFailure(cause));
+    }
+  }
+
+  /**
+   * Replaces a failed core by a fresh one. Every call waiting on a fetch of the failed core gets
+   * the failure; fetches still running for it are discarded when they end.
+   */
+  #restart(failed, cause) {
+    const failure = coreFailure(cause);
+    if (failed !== this.#core) return failure;
+    this.#core = new CacheCore(...this.#coreOptions);
+    this.#views = new Map();
+    const waiters = this.#waiters;
+    this.#waiters = new Map();
+    for (const callbacks of waiters.values()) for (const settle of callbacks) settle({ error: failure });
+    return failure;
+  }
+
   /** Runs the fetch the core asked for, then hands its result to every caller waiting on it. */
   async #lead(uri, flight) {
+    const core = this.#core;
+    const waiters = this.#waiters;
     let result;
     try {
-      result = this.#report(uri, flight, await fetchJwks(this.#fetch, uri, this.#core.timeoutMs));
+      const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes };
+      result = this.#report(core, uri, flight, await fetchJwks(this.#fetch, uri, limits));
     } catch (unexpected) {
       // A bug, not an answer; still, no waiting caller may hang on it.
-      result = { error: unexpected };
+      result = { error: coreFailure(unexpected) };
     }
-    const waiters = this.#waiters.get(flight);
-    this.#waiters.delete(flight);
-    if (waiters !== undefined) for (const settle of waiters) settle(result);
+    const callbacks = waiters.get(flight);
+    waiters.delete(flight);
+    if (callbacks !== undefined) for (const settle of callbacks) settle(result);
     return result;
   }
 
-  #report(uri, flight, outcome) {
-    const now = this.#now();
-    if (outcome.failed) {
-      return { error: toPublicError(this.#core.fail(uri, flight, outcome.timedOut, outcome.detail, now)) };
-    }
+  #report(core, uri, flight, outcome) {
+    // The core failed and was replaced while this fetch ran; its callers were told.
+    if (core !== this.#core) return { error: coreFailure('the fetch belonged to the failed core') };
+    let now;
     try {
-      return { view: this.#core.finish(uri, flight, outcome.status, outcome.body, now) };
-    } catch (raw) {
-      return { error: toPublicError(raw) };
+      now = this.#now();
+    } catch (cause) {
+      return { error: clockFailure(cause) };
     }
+    let read;
+    try {
+      if (outcome.failed) return { error: core.fail(uri, flight, outcome.failed, outcome.detail, now) };
+      read = core.finish(uri, flight, outcome.status, outcome.body, now);
+    } catch (thrown) {
+      return { error: isCoreError(thrown) ? thrown : this.#restart(core, thrown) };
+    }
+    const view = keyView(read, outcome.body);
+    if (read.stored) this.#views.set(uri, view);
+    return { view };
   }
 
   /**
    * Waits for another caller's fetch. The promise is created here, in this caller's context,
    * and a timer of this caller's own ends the wait at the fetch's deadline: if the request that
    * ran the fetch was cancelled (workerd does that when a client goes away), this caller decides
-   * again instead of hanging.
+   * again instead of hanging. The wait never exceeds the fetch's whole budget, whatever the clock
+   * says, so a clock that jumps cannot make it spin or sleep for its jump.
    */
   #join(flight, deadline) {
-    let waiters = this.#waiters.get(flight);
-    if (waiters === undefined) this.#waiters.set(flight, (waiters = new Set()));
+    const longest = this.#core.timeoutMs + FLIGHT_GRACE_MS;
+    const wait = Math.min(Math.max(0, deadline - this.#readClock()), longest) + 1;
+    const waiters = this.#waiters;
+    let callbacks = waiters.get(flight);
+    if (callbacks === undefined) waiters.set(flight, (callbacks = new Set()));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        waiters.delete(settle);
-        if (waiters.size === 0 && this.#waiters.get(flight) === waiters) this.#waiters.delete(flight);
+        callbacks.delete(settle);
+        if (callbacks.size === 0 && waiters.get(flight) === callbacks) waiters.delete(flight);
         resolve(LOST);
-      }, Math.max(0, deadline - this.#now()) + 1);
+      }, wait);
       const settle = (result) => {
         clearTimeout(timer);
         resolve(result);
       };
-      waiters.add(settle);
+      callbacks.add(settle);
     });
   }
 }

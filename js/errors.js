@@ -35,19 +35,50 @@ const CLASS_OF_CODE = {
   ERR_KID_MISSING: JwksArgumentError,
   ERR_KID_INVALID: JwksArgumentError,
   ERR_INVALID_OPTION: JwksArgumentError,
+  ERR_CLOCK_INVALID: JwksArgumentError,
   ERR_JWKS_HTTP_STATUS: JwksFetchError,
   ERR_JWKS_NETWORK: JwksFetchError,
   ERR_JWKS_TIMEOUT: JwksFetchError,
+  ERR_JWKS_RESPONSE_TOO_LARGE: JwksResponseError,
   ERR_JWKS_INVALID_JSON: JwksResponseError,
+  ERR_JWKS_NESTING_TOO_DEEP: JwksResponseError,
+  ERR_JWKS_TOO_MANY_KEYS: JwksResponseError,
   ERR_JWKS_AMBIGUOUS_KID: JwksResponseError,
 };
 
+/** Whether `thrown` is an error the wasm core decided (`{ code, message, status? }`). */
+export function isCoreError(thrown) {
+  return thrown !== null && typeof thrown === 'object' && !(thrown instanceof Error) && typeof thrown.code === 'string';
+}
+
 /**
- * Turns the `{ code, message, status? }` the wasm core throws into its public class. Anything
- * else (a JS error raised on the way) passes through unchanged.
+ * A new public error for the `{ code, message, status?, cause? }` that the core (or this layer)
+ * decided. A result shared by many callers keeps the plain object and gives each caller an error
+ * of its own, so that no caller sees another's changes to it.
  */
 export function toPublicError(raw) {
-  if (raw instanceof Error || raw === null || typeof raw !== 'object' || typeof raw.code !== 'string') return raw;
   const Class = CLASS_OF_CODE[raw.code] ?? JwksCacheError;
-  return Class === JwksFetchError ? new JwksFetchError(raw.code, raw.message, raw.status) : new Class(raw.code, raw.message);
+  if (Class === JwksFetchError) return new JwksFetchError(raw.code, raw.message, raw.status);
+  return new Class(raw.code, raw.message, raw.cause === undefined ? undefined : { cause: raw.cause });
+}
+
+/** The error for every call in progress when the wasm core failed (it trapped, a bug). */
+export function coreFailure(cause) {
+  return { code: 'ERR_JWKS_CORE_FAILURE', message: `JWKS cache core failed and was restarted empty: ${describe(cause)}`, cause };
+}
+
+/** The error for a clock (the `now` option) that threw instead of answering. */
+export function clockFailure(cause) {
+  return { code: 'ERR_CLOCK_INVALID', message: `Clock invalid: now() threw: ${describe(cause)}`, cause };
+}
+
+/** Words for an error from outside, bounded: they end up in messages and logs. */
+export function describe(error, maxChars = 200) {
+  let text;
+  try {
+    text = String(error?.message ?? error);
+  } catch {
+    text = 'unprintable error';
+  }
+  return text.length > maxChars ? `${text.slice(0, maxChars)}...` : text;
 }

@@ -14,6 +14,17 @@ export interface JwksCacheOptions {
   /** Budget for one JWKS request (response and body), in ms. Default 5000. 1 to 600000. */
   timeoutMs?: number;
   /**
+   * Largest JWKS response body, in bytes as decoded (after any Content-Encoding), counted as it
+   * streams in: past it, reading stops and the call fails with `ERR_JWKS_RESPONSE_TOO_LARGE`.
+   * Default 524288 (512 KiB). 1 to 16777216.
+   */
+  maxResponseBytes?: number;
+  /**
+   * Most entries a response's `keys` array may hold; more fail with `ERR_JWKS_TOO_MANY_KEYS`.
+   * Default 100. 1 to 10000.
+   */
+  maxKeys?: number;
+  /**
    * The fetch to use. Default: the global `fetch`, looked up on each request. `init.cache` is
    * `'no-store'` unless the runtime refused that member once (older workerd compatibility dates).
    */
@@ -21,7 +32,10 @@ export interface JwksCacheOptions {
     input: string,
     init: { signal: AbortSignal; headers: Record<string, string>; cache?: 'no-store' },
   ) => Promise<Response>;
-  /** The clock, in ms since the epoch. Default `Date.now`. */
+  /**
+   * The clock, in ms since the epoch. Default `Date.now`. A reading that is not a number from 0
+   * to 8.64e15, or a clock that throws, fails the call with `ERR_CLOCK_INVALID`.
+   */
   now?: () => number;
 }
 
@@ -29,9 +43,10 @@ export interface JwksCache {
   /**
    * The key with this kid from the set at `jwksUri`, or `null` when the set has none, even after
    * fetching it again once (key rotation).
-   * @throws {JwksArgumentError} `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_KID_MISSING`, `ERR_KID_INVALID`
+   * @throws {JwksArgumentError} `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_KID_MISSING`, `ERR_KID_INVALID`, `ERR_CLOCK_INVALID`
    * @throws {JwksFetchError} `ERR_JWKS_HTTP_STATUS`, `ERR_JWKS_NETWORK`, `ERR_JWKS_TIMEOUT`
-   * @throws {JwksResponseError} `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_AMBIGUOUS_KID`
+   * @throws {JwksResponseError} `ERR_JWKS_RESPONSE_TOO_LARGE`, `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_NESTING_TOO_DEEP`, `ERR_JWKS_TOO_MANY_KEYS`, `ERR_JWKS_AMBIGUOUS_KID`
+   * @throws {JwksCacheError} `ERR_JWKS_CORE_FAILURE`
    */
   getKey(jwksUri: string, kid: string): Promise<Jwk | null>;
   /** Forgets every cached set. */
@@ -52,18 +67,23 @@ export type JwksErrorCode =
   | 'ERR_KID_MISSING'
   | 'ERR_KID_INVALID'
   | 'ERR_INVALID_OPTION'
+  | 'ERR_CLOCK_INVALID'
   | 'ERR_JWKS_HTTP_STATUS'
   | 'ERR_JWKS_NETWORK'
   | 'ERR_JWKS_TIMEOUT'
+  | 'ERR_JWKS_RESPONSE_TOO_LARGE'
   | 'ERR_JWKS_INVALID_JSON'
-  | 'ERR_JWKS_AMBIGUOUS_KID';
+  | 'ERR_JWKS_NESTING_TOO_DEEP'
+  | 'ERR_JWKS_TOO_MANY_KEYS'
+  | 'ERR_JWKS_AMBIGUOUS_KID'
+  | 'ERR_JWKS_CORE_FAILURE';
 
 export declare class JwksCacheError extends Error {
   readonly code: JwksErrorCode;
 }
 /** A call or option was wrong: retrying will not help. */
 export declare class JwksArgumentError extends JwksCacheError {
-  readonly code: 'ERR_JWKS_URI_MISSING' | 'ERR_JWKS_URI_INVALID' | 'ERR_KID_MISSING' | 'ERR_KID_INVALID' | 'ERR_INVALID_OPTION';
+  readonly code: 'ERR_JWKS_URI_MISSING' | 'ERR_JWKS_URI_INVALID' | 'ERR_KID_MISSING' | 'ERR_KID_INVALID' | 'ERR_INVALID_OPTION' | 'ERR_CLOCK_INVALID';
 }
 /** The JWKS endpoint could not be read. */
 export declare class JwksFetchError extends JwksCacheError {
@@ -73,5 +93,10 @@ export declare class JwksFetchError extends JwksCacheError {
 }
 /** The JWKS endpoint answered with something that cannot be used as asked. */
 export declare class JwksResponseError extends JwksCacheError {
-  readonly code: 'ERR_JWKS_INVALID_JSON' | 'ERR_JWKS_AMBIGUOUS_KID';
+  readonly code:
+    | 'ERR_JWKS_RESPONSE_TOO_LARGE'
+    | 'ERR_JWKS_INVALID_JSON'
+    | 'ERR_JWKS_NESTING_TOO_DEEP'
+    | 'ERR_JWKS_TOO_MANY_KEYS'
+    | 'ERR_JWKS_AMBIGUOUS_KID';
 }

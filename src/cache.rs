@@ -11,9 +11,13 @@
 //! 3. A joined request that outlives its deadline (its fetch timeout plus a grace period) is
 //!    presumed lost, as when the host cancelled the request that ran it: the next `decide` starts
 //!    a new one, whose result supersedes it.
+//!
+//! The host clock is checked ([`checked_clock`]) and not trusted to move forward: a set is fresh,
+//! and a fetch running, only between the time it began and its end, so a clock stepped back
+//! makes the cache fetch again rather than serve a set or wait on a fetch for as long as the step.
 
-use crate::error::CacheError;
-use crate::jwks::{Jwk, KeyLookup, KeySet};
+use crate::error::{shorten, CacheError};
+use crate::jwks::{Jwk, KeyLookup, KeySet, MAX_KID_BYTES};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -29,10 +33,17 @@ pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 5_000;
 pub const MAX_FETCH_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 /// Upper bound of the TTL, so that `fetched_at + ttl` stays exact in a JS number.
 pub const MAX_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
-/// Key ids longer than this are refused: no issuer needs them, and a kid is attacker input.
-pub const MAX_KID_BYTES: usize = 1024;
 /// How long after its timeout a fetch still counts as running, for the host to deliver it.
 pub const FLIGHT_GRACE_MS: u64 = 1_000;
+/// The default bound of a response body, counted on the decoded bytes: real sets are a few KiB
+/// (a dozen RSA keys with certificate chains stay under 64 KiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 512 * 1024;
+pub const MAX_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The default bound of the entries in a response's `keys` array: real sets hold a handful.
+pub const DEFAULT_MAX_KEYS: u64 = 100;
+pub const MAX_MAX_KEYS: u64 = 10_000;
+/// The latest time a clock may give: the end of the JS `Date` range (year 275760).
+pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
 /// A value handed over by the host, before it is checked.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +52,9 @@ pub enum Input<T> {
     Absent,
     /// Given, but of another type than `T`.
     WrongType,
+    /// Given and of type `T`, but the host already knows it is unusable, and says why (a JS
+    /// string with a lone surrogate, which would reach Rust altered; a URL `fetch` cannot parse).
+    Refused(T, &'static str),
     Given(T),
 }
 
@@ -48,38 +62,94 @@ pub enum Input<T> {
 pub struct Config {
     pub ttl_ms: u64,
     pub fetch_timeout_ms: u64,
+    pub max_response_bytes: u64,
+    pub max_keys: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { ttl_ms: DEFAULT_TTL_MS, fetch_timeout_ms: DEFAULT_FETCH_TIMEOUT_MS }
+        Config {
+            ttl_ms: DEFAULT_TTL_MS,
+            fetch_timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_keys: DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
+/// The options of `createJwksCache`, as the host read them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub ttl_ms: Input<f64>,
+    pub timeout_ms: Input<f64>,
+    pub max_response_bytes: Input<f64>,
+    pub max_keys: Input<f64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ttl_ms: Input::Absent,
+            timeout_ms: Input::Absent,
+            max_response_bytes: Input::Absent,
+            max_keys: Input::Absent,
+        }
     }
 }
 
 impl Config {
     /// Checks the options of `createJwksCache`; absent ones take their defaults.
-    pub fn from_options(ttl_ms: Input<f64>, timeout_ms: Input<f64>) -> Result<Config, CacheError> {
+    pub fn from_options(options: Options) -> Result<Config, CacheError> {
+        let millis = |name, value, min, max, default| whole(name, "milliseconds", value, min, max, default);
         Ok(Config {
-            ttl_ms: whole_millis("ttlMs", ttl_ms, 0, MAX_TTL_MS, DEFAULT_TTL_MS)?,
-            fetch_timeout_ms: whole_millis(
-                "timeoutMs",
-                timeout_ms,
+            ttl_ms: millis("ttlMs", options.ttl_ms, 0, MAX_TTL_MS, DEFAULT_TTL_MS)?,
+            fetch_timeout_ms: millis("timeoutMs", options.timeout_ms, 1, MAX_FETCH_TIMEOUT_MS, DEFAULT_FETCH_TIMEOUT_MS)?,
+            max_response_bytes: whole(
+                "maxResponseBytes",
+                "bytes",
+                options.max_response_bytes,
                 1,
-                MAX_FETCH_TIMEOUT_MS,
-                DEFAULT_FETCH_TIMEOUT_MS,
+                MAX_MAX_RESPONSE_BYTES,
+                DEFAULT_MAX_RESPONSE_BYTES,
             )?,
+            max_keys: whole("maxKeys", "keys", options.max_keys, 1, MAX_MAX_KEYS, DEFAULT_MAX_KEYS)?,
         })
     }
 }
 
-fn whole_millis(name: &str, value: Input<f64>, min: u64, max: u64, default: u64) -> Result<u64, CacheError> {
-    let out_of_range =
-        || CacheError::InvalidOption(format!("{name} must be a whole number of milliseconds from {min} to {max}"));
+fn whole(name: &str, unit: &str, value: Input<f64>, min: u64, max: u64, default: u64) -> Result<u64, CacheError> {
+    let out_of_range = || CacheError::InvalidOption(format!("{name} must be a whole number of {unit} from {min} to {max}"));
     match value {
         Input::Absent => Ok(default),
-        Input::WrongType => Err(out_of_range()),
-        Input::Given(ms) if ms.fract() == 0.0 && ms >= min as f64 && ms <= max as f64 => Ok(ms as u64),
-        Input::Given(_) => Err(out_of_range()),
+        Input::Given(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
+        Input::WrongType | Input::Refused(..) | Input::Given(_) => Err(out_of_range()),
+    }
+}
+
+/// Checks a reading of the host clock: milliseconds since the epoch, from 0 to the end of the JS
+/// `Date` range. Fractions are dropped.
+pub fn checked_clock(now: Input<f64>) -> Result<Millis, CacheError> {
+    match now {
+        Input::Given(ms) if (0.0..=MAX_CLOCK_MS).contains(&ms) => Ok(ms as Millis),
+        Input::Given(ms) => Err(CacheError::ClockInvalid(format!(
+            "now() returned {}, not a time in milliseconds from 0 to 8.64e15",
+            describe_number(ms)
+        ))),
+        Input::Absent | Input::WrongType | Input::Refused(..) => {
+            Err(CacheError::ClockInvalid("now() must return a number of milliseconds".into()))
+        }
+    }
+}
+
+/// A number for a message, without pulling float formatting (kilobytes of wasm) into the build.
+fn describe_number(n: f64) -> String {
+    match n {
+        n if n.is_nan() => "NaN".into(),
+        n if n.is_infinite() => (if n > 0.0 { "Infinity" } else { "-Infinity" }).into(),
+        n if n.abs() < 1e18 && n.fract() == 0.0 => (n as i64).to_string(),
+        n if n.abs() < 1e18 => format!("{}.x", n as i64),
+        n if n > 0.0 => "a number above 1e18".into(),
+        _ => "a number below -1e18".into(),
     }
 }
 
@@ -97,10 +167,14 @@ pub enum Decision {
 /// What a fetch brought back, as the host saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FetchOutcome<'a> {
-    Response { status: u16, body: &'a [u8] },
+    /// A response: its status as the host gave it (a custom `fetch` may give any number) and its
+    /// body, which the host stopped reading past the size bound.
+    Response { status: u32, body: &'a [u8] },
     /// No response: the detail is the host's own words, for the error message.
     NetworkError(&'a str),
     TimedOut,
+    /// The body passed the size bound; the host stopped reading it.
+    TooLarge,
 }
 
 /// The set a fetch read, for the callers that waited on it.
@@ -109,7 +183,9 @@ pub struct Fetched {
     pub keys: Rc<KeySet>,
     /// Whether it became the cached set for the URI (see [`JwksCache::finish`]).
     pub stored: bool,
-    /// Until when the stored set is fresh (exclusive).
+    /// When the fetch finished: the set is fresh from then ...
+    pub fetched_at: Millis,
+    /// ... until then (exclusive).
     pub fresh_until: Millis,
 }
 
@@ -122,13 +198,27 @@ struct Entry {
 #[derive(Debug)]
 struct CachedSet {
     keys: Rc<KeySet>,
+    fetched_at: Millis,
     fresh_until: Millis,
+}
+
+impl CachedSet {
+    fn is_fresh(&self, now: Millis) -> bool {
+        (self.fetched_at..self.fresh_until).contains(&now)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Flight {
     id: FlightId,
+    started: Millis,
     deadline: Millis,
+}
+
+impl Flight {
+    fn is_running(&self, now: Millis) -> bool {
+        (self.started..self.deadline).contains(&now)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -153,7 +243,7 @@ impl JwksCache {
         let kid = checked_kid(kid)?;
 
         if let Some(entry) = self.entries.get(uri) {
-            if let Some(set) = entry.set.as_ref().filter(|set| now < set.fresh_until) {
+            if let Some(set) = entry.set.as_ref().filter(|set| set.is_fresh(now)) {
                 match set.keys.lookup(kid) {
                     KeyLookup::Found(jwk) => return Ok(Decision::Found(jwk.clone())),
                     KeyLookup::Ambiguous => return Err(CacheError::AmbiguousKid(kid.to_owned())),
@@ -161,7 +251,7 @@ impl JwksCache {
                     KeyLookup::Absent => {}
                 }
             }
-            if let Some(flight) = entry.flight.filter(|flight| now < flight.deadline) {
+            if let Some(flight) = entry.flight.filter(|flight| flight.is_running(now)) {
                 return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
             }
         }
@@ -169,7 +259,8 @@ impl JwksCache {
         self.last_flight = self.last_flight.wrapping_add(1);
         let flight = Flight {
             id: self.last_flight,
-            deadline: now + self.config.fetch_timeout_ms + FLIGHT_GRACE_MS,
+            started: now,
+            deadline: now.saturating_add(self.config.fetch_timeout_ms + FLIGHT_GRACE_MS),
         };
         self.entries.entry(uri.to_owned()).or_default().flight = Some(flight);
         Ok(Decision::Fetch(flight.id))
@@ -196,16 +287,16 @@ impl JwksCache {
             None => None,
         };
 
-        let keys = Rc::new(read_response(outcome, self.config.fetch_timeout_ms)?);
+        let keys = Rc::new(read_response(outcome, &self.config)?);
         let fresh_until = now.saturating_add(self.config.ttl_ms);
         let stored = match current {
             Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
-                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fresh_until });
+                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until });
                 true
             }
             _ => false,
         };
-        Ok(Fetched { keys, stored, fresh_until })
+        Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
     }
 
     /// Forgets every set. Fetches still running deliver their result to their callers, but it
@@ -224,19 +315,27 @@ impl JwksCache {
     }
 }
 
-fn read_response(outcome: FetchOutcome<'_>, timeout_ms: u64) -> Result<KeySet, CacheError> {
+fn read_response(outcome: FetchOutcome<'_>, config: &Config) -> Result<KeySet, CacheError> {
     match outcome {
-        FetchOutcome::Response { status, body } if (200..300).contains(&status) => KeySet::from_body(body),
+        FetchOutcome::Response { status, body } if (200..300).contains(&status) => {
+            if body.len() as u64 > config.max_response_bytes {
+                return Err(CacheError::ResponseTooLarge(config.max_response_bytes));
+            }
+            KeySet::from_body(body, config.max_keys as usize)
+        }
         FetchOutcome::Response { status, .. } => Err(CacheError::Status(status)),
-        FetchOutcome::NetworkError(detail) => Err(CacheError::Network(detail.to_owned())),
-        FetchOutcome::TimedOut => Err(CacheError::Timeout(timeout_ms)),
+        FetchOutcome::NetworkError(detail) => Err(CacheError::Network(shorten(detail).into_owned())),
+        FetchOutcome::TimedOut => Err(CacheError::Timeout(config.fetch_timeout_ms)),
+        FetchOutcome::TooLarge => Err(CacheError::ResponseTooLarge(config.max_response_bytes)),
     }
 }
 
-fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
+/// The URI a lookup may fetch, or why not: an absolute http: or https: URL with a host.
+pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
     let uri = match uri {
         Input::Absent | Input::Given("") => return Err(CacheError::UriMissing),
         Input::WrongType => return Err(CacheError::UriInvalid("it must be a string".into())),
+        Input::Refused(uri, why) => return Err(CacheError::UriInvalid(format!("{why}: {:?}", shorten(uri)))),
         Input::Given(uri) => uri,
     };
     let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
@@ -258,18 +357,11 @@ fn checked_kid(kid: Input<&str>) -> Result<&str, CacheError> {
     match kid {
         Input::Absent | Input::Given("") => Err(CacheError::KidMissing),
         Input::WrongType => Err(CacheError::KidInvalid("it must be a string".into())),
+        Input::Refused(kid, why) => Err(CacheError::KidInvalid(format!("{why}: {:?}", shorten(kid)))),
         Input::Given(kid) if kid.len() > MAX_KID_BYTES => {
             Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes")))
         }
         Input::Given(kid) => Ok(kid),
-    }
-}
-
-/// Keeps error messages short when they quote a caller's input.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(120) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_owned(),
     }
 }
 
@@ -474,6 +566,14 @@ mod tests {
             let err = decide_err(&mut cache, Input::Given(URI), kid);
             assert_eq!((err.code(), err.to_string().as_str()), ("ERR_KID_MISSING", "Token missing key id"));
         }
+        for why in ["not well-formed Unicode", "not a URL"] {
+            let err = decide_err(&mut cache, Input::Refused("http://a:b:c/", why), Input::Given("a"));
+            let message = format!("JWKS URI invalid: {why}: \"http://a:b:c/\"");
+            assert_eq!((err.code(), err.to_string()), ("ERR_JWKS_URI_INVALID", message));
+            let err = decide_err(&mut cache, Input::Given(URI), Input::Refused("k\u{FFFD}", why));
+            let message = format!("Token key id invalid: {why}: \"k\u{FFFD}\"");
+            assert_eq!((err.code(), err.to_string()), ("ERR_KID_INVALID", message));
+        }
         for uri in ["ftp://x/jwks", "file:///etc/passwd", "data:application/json,{}", "https://", "http:///x", "jwks.json", "https://a b/"] {
             assert_eq!(decide_err(&mut cache, Input::Given(uri), Input::Given("a")).code(), "ERR_JWKS_URI_INVALID", "{uri}");
         }
@@ -487,18 +587,106 @@ mod tests {
 
     #[test]
     fn options_are_checked() {
-        assert_eq!(Config::from_options(Input::Absent, Input::Absent), Ok(Config::default()));
-        let set = Config::from_options(Input::Given(600_000.0), Input::Given(250.0)).unwrap();
-        assert_eq!(set, Config { ttl_ms: 600_000, fetch_timeout_ms: 250 });
-        assert_eq!(Config::from_options(Input::Given(0.0), Input::Absent).unwrap().ttl_ms, 0);
+        let ttl = |ttl_ms| Config::from_options(Options { ttl_ms, ..Options::default() });
+        let timeout = |timeout_ms| Config::from_options(Options { timeout_ms, ..Options::default() });
+        assert_eq!(Config::from_options(Options::default()), Ok(Config::default()));
+        let set = Config::from_options(Options {
+            ttl_ms: Input::Given(600_000.0),
+            timeout_ms: Input::Given(250.0),
+            max_response_bytes: Input::Given(4096.0),
+            max_keys: Input::Given(5.0),
+        });
+        assert_eq!(set, Ok(Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5 }));
+        assert_eq!(ttl(Input::Given(0.0)).unwrap().ttl_ms, 0);
         for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, (MAX_TTL_MS + 1) as f64] {
-            let err = Config::from_options(Input::Given(bad), Input::Absent).unwrap_err();
+            let err = ttl(Input::Given(bad)).unwrap_err();
             assert_eq!(err.code(), "ERR_INVALID_OPTION");
             assert!(err.to_string().contains("ttlMs"), "{err}");
         }
-        assert!(Config::from_options(Input::WrongType, Input::Absent).is_err());
-        assert!(Config::from_options(Input::Absent, Input::Given(0.0)).is_err());
-        assert!(Config::from_options(Input::Absent, Input::Given((MAX_FETCH_TIMEOUT_MS + 1) as f64)).is_err());
+        assert!(ttl(Input::WrongType).is_err());
+        assert!(timeout(Input::Given(0.0)).is_err());
+        assert!(timeout(Input::Given((MAX_FETCH_TIMEOUT_MS + 1) as f64)).is_err());
+        for (max_response_bytes, max_keys) in [(0.0, 1.0), ((MAX_MAX_RESPONSE_BYTES + 1) as f64, 1.0), (1.0, 0.0), (1.0, 10_001.0)] {
+            let options = Options { max_response_bytes: Input::Given(max_response_bytes), max_keys: Input::Given(max_keys), ..Options::default() };
+            assert_eq!(Config::from_options(options).unwrap_err().code(), "ERR_INVALID_OPTION");
+        }
+    }
+
+    #[test]
+    fn the_clock_must_give_a_time() {
+        assert_eq!(checked_clock(Input::Given(1_700_000_000_123.9)), Ok(1_700_000_000_123));
+        assert_eq!(checked_clock(Input::Given(0.0)), Ok(0));
+        assert_eq!(checked_clock(Input::Given(MAX_CLOCK_MS)), Ok(8_640_000_000_000_000));
+        for bad in [f64::NAN, -1.0, -0.5, f64::INFINITY, f64::NEG_INFINITY, 1e20, MAX_CLOCK_MS + 1.0] {
+            let err = checked_clock(Input::Given(bad)).unwrap_err();
+            assert_eq!(err.code(), "ERR_CLOCK_INVALID", "{bad}");
+        }
+        let message = |n| checked_clock(Input::Given(n)).unwrap_err().to_string();
+        assert_eq!(message(f64::NAN), "Clock invalid: now() returned NaN, not a time in milliseconds from 0 to 8.64e15");
+        assert!(message(-1.0).contains("returned -1,"));
+        assert!(message(-0.5).contains("returned 0.x,"));
+        assert!(message(1e20).contains("returned a number above 1e18,"));
+        assert_eq!(checked_clock(Input::WrongType).unwrap_err().code(), "ERR_CLOCK_INVALID");
+        assert_eq!(checked_clock(Input::Absent).unwrap_err().code(), "ERR_CLOCK_INVALID");
+    }
+
+    #[test]
+    fn a_clock_stepped_back_makes_the_set_stale_rather_than_fresh_for_longer() {
+        let mut cache = JwksCache::new(Config::default());
+        let day = 24 * 60 * MINUTE;
+        warm(&mut cache, KEYS_A, 30 * day);
+        assert_eq!(found_kid(decide(&mut cache, "a", 30 * day + 1)), "a");
+        fetch_id(decide(&mut cache, "a", 30 * day - 1));
+    }
+
+    #[test]
+    fn a_clock_stepped_back_during_a_fetch_does_not_keep_callers_waiting_on_it() {
+        let mut cache = JwksCache::new(Config::default());
+        let day = 24 * 60 * MINUTE;
+        let first = fetch_id(decide(&mut cache, "a", 30 * day));
+        assert!(matches!(decide(&mut cache, "a", 30 * day + 1), Decision::Join { .. }));
+        let second = fetch_id(decide(&mut cache, "a", 1));
+        assert_ne!(first, second);
+        assert!(cache.finish(URI, second, ok(KEYS_A), 2).unwrap().stored);
+    }
+
+    #[test]
+    fn the_latest_clock_reading_does_not_overflow() {
+        let mut cache = JwksCache::new(Config { ttl_ms: MAX_TTL_MS, ..Config::default() });
+        let end = checked_clock(Input::Given(MAX_CLOCK_MS)).unwrap();
+        let flight = fetch_id(decide(&mut cache, "a", end));
+        assert!(matches!(decide(&mut cache, "a", end), Decision::Join { .. }), "single flight holds");
+        let fetched = cache.finish(URI, flight, ok(KEYS_A), end).unwrap();
+        assert_eq!(fetched.fresh_until, end + MAX_TTL_MS);
+        assert_eq!(found_kid(decide(&mut cache, "a", end)), "a");
+    }
+
+    #[test]
+    fn responses_past_the_bounds_are_refused_and_keep_the_cached_set() {
+        let mut cache = JwksCache::new(Config { max_response_bytes: 64, max_keys: 2, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let three = br#"{"keys":[{"kid":"x"},{"kid":"y"},{"kid":"z"}]}"#;
+        let big = format!(r#"{{"keys":[],"pad":"{}"}}"#, "p".repeat(64));
+        let cases: [(FetchOutcome, &str); 3] = [
+            (FetchOutcome::TooLarge, "ERR_JWKS_RESPONSE_TOO_LARGE"),
+            (ok(big.as_bytes()), "ERR_JWKS_RESPONSE_TOO_LARGE"),
+            (ok(three), "ERR_JWKS_TOO_MANY_KEYS"),
+        ];
+        for (outcome, code) in cases {
+            let flight = fetch_id(decide(&mut cache, "b", 1));
+            assert_eq!(cache.finish(URI, flight, outcome, 2).unwrap_err().code(), code);
+            assert_eq!(found_kid(decide(&mut cache, "a", 3)), "a");
+        }
+    }
+
+    #[test]
+    fn statuses_outside_http_are_errors_not_truncated_to_a_success() {
+        let mut cache = JwksCache::new(Config::default());
+        for status in [0, 99, 600, 65_736, u32::MAX] {
+            let flight = fetch_id(decide(&mut cache, "a", 0));
+            let err = cache.finish(URI, flight, FetchOutcome::Response { status, body: KEYS_A }, 0).unwrap_err();
+            assert_eq!((err.code(), err.status()), ("ERR_JWKS_HTTP_STATUS", Some(status)));
+        }
     }
 
     #[test]

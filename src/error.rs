@@ -1,26 +1,42 @@
 //! Every error the cache can report, with the stable `code` the JS layer exposes and the
 //! message a person reads. Codes are part of the public API: never rename one.
+//!
+//! Details that come from outside (a caller's URI or kid, a host's network error, a member name
+//! in a response) are cut to [`MAX_DETAIL_CHARS`] in every message, so that no input can make an
+//! error message, or a log line quoting it, grow without bound.
 
 use std::fmt;
+
+/// The longest piece of outside text a message quotes, in characters.
+pub const MAX_DETAIL_CHARS: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheError {
     /// `getKey` was called without a JWKS URI (absent, null or empty).
     UriMissing,
-    /// The JWKS URI is not a string, or not an absolute http(s) URL.
+    /// The JWKS URI is not a string, or not an absolute http(s) URL that `fetch` can parse.
     UriInvalid(String),
     /// `getKey` was called without a key id (absent, null or empty).
     KidMissing,
-    /// The key id is not a string, or is longer than [`crate::cache::MAX_KID_BYTES`].
+    /// The key id is not a well-formed string, or is longer than [`crate::jwks::MAX_KID_BYTES`].
     KidInvalid(String),
-    /// The JWKS endpoint answered with a status outside 200-299.
-    Status(u16),
+    /// The host clock (the `now` option) gave a value that is not a time.
+    ClockInvalid(String),
+    /// The JWKS endpoint answered with a status outside 200-299 (or one that is not an HTTP
+    /// status at all, from a custom `fetch`).
+    Status(u32),
     /// The request never produced a response (DNS, connection refused, reset, TLS...).
     Network(String),
     /// No complete response within the fetch timeout, in milliseconds.
     Timeout(u64),
+    /// The response body passed the size bound, in bytes.
+    ResponseTooLarge(u64),
     /// The response body is not one well-formed JSON value.
     InvalidJson(String),
+    /// The response nests arrays and objects deeper than [`crate::jwks::MAX_JSON_DEPTH`].
+    NestingTooDeep(usize),
+    /// The response's `keys` array has more entries than the bound.
+    TooManyKeys(usize),
     /// The set holds several different keys under this kid, so a lookup by kid is ambiguous.
     AmbiguousKid(String),
     /// An option passed to `createJwksCache` is out of range.
@@ -34,17 +50,21 @@ impl CacheError {
             CacheError::UriInvalid(_) => "ERR_JWKS_URI_INVALID",
             CacheError::KidMissing => "ERR_KID_MISSING",
             CacheError::KidInvalid(_) => "ERR_KID_INVALID",
+            CacheError::ClockInvalid(_) => "ERR_CLOCK_INVALID",
             CacheError::Status(_) => "ERR_JWKS_HTTP_STATUS",
             CacheError::Network(_) => "ERR_JWKS_NETWORK",
             CacheError::Timeout(_) => "ERR_JWKS_TIMEOUT",
+            CacheError::ResponseTooLarge(_) => "ERR_JWKS_RESPONSE_TOO_LARGE",
             CacheError::InvalidJson(_) => "ERR_JWKS_INVALID_JSON",
+            CacheError::NestingTooDeep(_) => "ERR_JWKS_NESTING_TOO_DEEP",
+            CacheError::TooManyKeys(_) => "ERR_JWKS_TOO_MANY_KEYS",
             CacheError::AmbiguousKid(_) => "ERR_JWKS_AMBIGUOUS_KID",
             CacheError::InvalidOption(_) => "ERR_INVALID_OPTION",
         }
     }
 
     /// The HTTP status, for errors that have one.
-    pub fn status(&self) -> Option<u16> {
+    pub fn status(&self) -> Option<u32> {
         match self {
             CacheError::Status(status) => Some(*status),
             _ => None,
@@ -57,19 +77,62 @@ impl fmt::Display for CacheError {
         // The first three messages and the status one are fixed by the documented API.
         match self {
             CacheError::UriMissing => f.write_str("JWKS URI missing"),
-            CacheError::UriInvalid(why) => write!(f, "JWKS URI invalid: {why}"),
+            CacheError::UriInvalid(why) => write!(f, "JWKS URI invalid: {}", shorten(why)),
             CacheError::KidMissing => f.write_str("Token missing key id"),
-            CacheError::KidInvalid(why) => write!(f, "Token key id invalid: {why}"),
-            CacheError::Status(status) => write!(f, "Failed to fetch JWKS ({status})"),
-            CacheError::Network(detail) => write!(f, "Failed to fetch JWKS (network error: {detail})"),
+            CacheError::KidInvalid(why) => write!(f, "Token key id invalid: {}", shorten(why)),
+            CacheError::ClockInvalid(why) => write!(f, "Clock invalid: {}", shorten(why)),
+            CacheError::Status(status) if (100..=599).contains(status) => write!(f, "Failed to fetch JWKS ({status})"),
+            CacheError::Status(status) => write!(f, "Failed to fetch JWKS (invalid HTTP status {status})"),
+            CacheError::Network(detail) => write!(f, "Failed to fetch JWKS (network error: {})", shorten(detail)),
             CacheError::Timeout(ms) => write!(f, "Failed to fetch JWKS (no response within {ms} ms)"),
-            CacheError::InvalidJson(detail) => write!(f, "JWKS response is not valid JSON: {detail}"),
+            CacheError::ResponseTooLarge(limit) => write!(f, "JWKS response is larger than {limit} bytes"),
+            CacheError::InvalidJson(detail) => write!(f, "JWKS response is not valid JSON: {}", shorten(detail)),
+            CacheError::NestingTooDeep(limit) => write!(f, "JWKS response nests deeper than {limit} levels"),
+            CacheError::TooManyKeys(limit) => write!(f, "JWKS response has more than {limit} keys"),
             CacheError::AmbiguousKid(kid) => {
-                write!(f, "JWKS holds several different keys with kid {kid:?}")
+                write!(f, "JWKS holds several different keys with kid {:?}", shorten(kid))
             }
-            CacheError::InvalidOption(why) => write!(f, "Invalid option: {why}"),
+            CacheError::InvalidOption(why) => write!(f, "Invalid option: {}", shorten(why)),
         }
     }
 }
 
 impl std::error::Error for CacheError {}
+
+/// `text`, or its first [`MAX_DETAIL_CHARS`] characters followed by an ellipsis.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_DETAIL_CHARS) {
+        Some((at, _)) => format!("{}...", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_quote_outside_text_only_up_to_the_bound() {
+        let huge = "x".repeat(10_000_000);
+        for error in [
+            CacheError::Network(huge.clone()),
+            CacheError::InvalidJson(huge.clone()),
+            CacheError::AmbiguousKid(huge.clone()),
+            CacheError::UriInvalid(huge.clone()),
+            CacheError::KidInvalid(huge.clone()),
+            CacheError::ClockInvalid(huge.clone()),
+        ] {
+            let message = error.to_string();
+            assert!(message.len() < MAX_DETAIL_CHARS + 80, "{} chars for {}", message.len(), error.code());
+            assert!(message.contains("xxx..."), "{message}");
+        }
+        assert_eq!(shorten("short"), "short");
+        assert_eq!(shorten(&"é".repeat(300)).chars().count(), MAX_DETAIL_CHARS + 3, "cut on a character boundary");
+    }
+
+    #[test]
+    fn statuses_that_are_not_http_statuses_say_so() {
+        assert_eq!(CacheError::Status(503).to_string(), "Failed to fetch JWKS (503)");
+        assert_eq!(CacheError::Status(65736).to_string(), "Failed to fetch JWKS (invalid HTTP status 65736)");
+    }
+}

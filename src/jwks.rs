@@ -3,24 +3,39 @@
 //!
 //! Rules (the documented API plus what a safe cache needs):
 //! - the body must be exactly one JSON value without duplicate member names, else
-//!   [`CacheError::InvalidJson`];
-//! - the keys are the objects in the top-level `keys` array that carry a non-empty string `kid`;
-//!   every other entry is ignored and never makes the rest of the set unusable;
+//!   [`CacheError::InvalidJson`]; a UTF-8 byte order mark before it is skipped, as
+//!   `Response.json()` does;
+//! - arrays and objects nest at most [`MAX_JSON_DEPTH`] levels, and the `keys` array holds at most
+//!   the caller's bound of entries: real sets hold a handful, and every entry costs time;
+//! - the keys are the objects in the top-level `keys` array that carry a non-empty string `kid` of
+//!   at most [`MAX_KID_BYTES`] bytes (the longest kid a lookup accepts, so that a key no lookup
+//!   could name never enters a set); every other entry is ignored and never makes the rest of the
+//!   set unusable;
 //! - a JSON body without a `keys` array is an empty set, marked as not a JWK Set so that the
 //!   cache never lets it replace a good set;
 //! - a kid repeated with the same key is one key; a kid shared by different keys is ambiguous
-//!   and finds nothing but an error (RFC 7517 4.5: a lookup by it could pick either).
+//!   and finds nothing but an error (RFC 7517 4.5: a lookup by it could pick either). "The same"
+//!   is JSON equality: numbers compare by value (`1` and `1.0`, `0` and `-0` are one number, as
+//!   JSON has a single number type), member order does not matter.
 
 use crate::error::CacheError;
-use crate::strict_json;
+use crate::strict_json::{self, ParseError};
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// One key of a set: its kid and the key object (a JSON object), for the host to turn into its
-/// own object.
+/// Key ids longer than this are refused: no issuer needs them, and a kid is attacker input.
+pub const MAX_KID_BYTES: usize = 1024;
+/// How deep arrays and objects may nest in a JWKS response. A real set nests 4 levels (the
+/// document, `keys`, a key, its `x5c`); the bound leaves room and keeps recursion shallow.
+pub const MAX_JSON_DEPTH: usize = 16;
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One key of a set: its kid, the key object (a JSON object), and where it stands in the
+/// response's `keys` array, so that the host can take its own copy from the same document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
+    pub index: usize,
     pub value: Value,
 }
 
@@ -40,43 +55,49 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// Reads the body of a 2xx JWKS response.
-    pub fn from_body(body: &[u8]) -> Result<KeySet, CacheError> {
-        let document =
-            strict_json::parse(body).map_err(|e| CacheError::InvalidJson(e.to_string()))?;
+    /// Reads the body of a 2xx JWKS response whose `keys` array may hold up to `max_keys`
+    /// entries.
+    pub fn from_body(body: &[u8], max_keys: usize) -> Result<KeySet, CacheError> {
+        let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+        let document = strict_json::parse(body, MAX_JSON_DEPTH).map_err(|error| match error {
+            ParseError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
+            ParseError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
+        })?;
         let Some(Value::Array(entries)) = document.get("keys") else {
             return Ok(KeySet::empty(false));
         };
+        if entries.len() > max_keys {
+            return Err(CacheError::TooManyKeys(max_keys));
+        }
 
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
-        let mut by_kid: Vec<(&str, Vec<&Value>)> = Vec::new();
+        let mut by_kid: Vec<(&str, Vec<(usize, &Value)>)> = Vec::new();
         let mut slot_of: HashMap<&str, usize> = HashMap::new();
-        for entry in entries {
-            let Some(kid) = entry.get("kid").and_then(Value::as_str).filter(|k| !k.is_empty())
-            else {
+        for (index, entry) in entries.iter().enumerate() {
+            let Some(kid) = entry.get("kid").and_then(Value::as_str) else {
                 continue;
             };
-            if !entry.is_object() {
+            if kid.is_empty() || kid.len() > MAX_KID_BYTES || !entry.is_object() {
                 continue;
             }
             match slot_of.get(kid) {
-                Some(&slot) => by_kid[slot].1.push(entry),
+                Some(&slot) => by_kid[slot].1.push((index, entry)),
                 None => {
                     slot_of.insert(kid, by_kid.len());
-                    by_kid.push((kid, vec![entry]));
+                    by_kid.push((kid, vec![(index, entry)]));
                 }
             }
         }
 
         let mut set = KeySet::empty(true);
         for (kid, candidates) in by_kid {
-            let first = candidates[0];
-            if candidates.iter().any(|other| *other != first) {
+            let (index, first) = candidates[0];
+            if candidates.iter().any(|(_, other)| !same_json(other, first)) {
                 set.ambiguous.push(kid.to_owned());
                 continue;
             }
             set.index.insert(kid.to_owned(), set.keys.len());
-            set.keys.push(Jwk { kid: kid.to_owned(), value: first.clone() });
+            set.keys.push(Jwk { kid: kid.to_owned(), index, value: first.clone() });
         }
         Ok(set)
     }
@@ -109,6 +130,21 @@ impl KeySet {
     }
 }
 
+/// JSON equality: as `==` on values, but numbers compare by their value, so that `1` and `1.0`
+/// (an integer and a float to serde_json) or `0` and `-0` are the same number.
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(xs), Value::Object(ys)) => {
+            xs.len() == ys.len() && xs.iter().all(|(name, x)| ys.get(name).is_some_and(|y| same_json(x, y)))
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,7 +164,7 @@ mod tests {
             null,
             {"kty":"OKP","kid":"b","crv":"Ed25519","x":"y"}
         ]}"#;
-        let set = KeySet::from_body(body).unwrap();
+        let set = KeySet::from_body(body, 100).unwrap();
         assert!(set.is_jwk_set());
         assert_eq!(kids(&set), ["a", "b"]);
         match set.lookup("b") {
@@ -142,18 +178,18 @@ mod tests {
     #[test]
     fn a_body_without_a_keys_array_is_an_empty_set_marked_as_not_a_set() {
         for body in [&br#"{"key":[]}"#[..], br#"{"keys":{"kid":"a"}}"#, br#"[{"kid":"a"}]"#, b"42"] {
-            let set = KeySet::from_body(body).unwrap();
+            let set = KeySet::from_body(body, 100).unwrap();
             assert!(!set.is_jwk_set(), "{}", String::from_utf8_lossy(body));
             assert!(set.keys().is_empty());
         }
-        let empty = KeySet::from_body(br#"{"keys":[]}"#).unwrap();
+        let empty = KeySet::from_body(br#"{"keys":[]}"#, 100).unwrap();
         assert!(empty.is_jwk_set(), "an empty keys array is a real (empty) JWK Set");
     }
 
     #[test]
     fn refuses_bodies_that_are_not_exactly_one_json_value() {
         for body in [&b"<html>502</html>"[..], br#"{"keys":[]}garbage"#, br#"{"keys":[],"keys":[]}"#] {
-            let err = KeySet::from_body(body).unwrap_err();
+            let err = KeySet::from_body(body, 100).unwrap_err();
             assert_eq!(err.code(), "ERR_JWKS_INVALID_JSON", "{err}");
         }
     }
@@ -161,7 +197,7 @@ mod tests {
     #[test]
     fn a_kid_repeated_with_the_same_key_is_one_key() {
         let body = br#"{"keys":[{"kid":"a","kty":"EC","x":"1"},{"kty":"EC","x":"1","kid":"a"}]}"#;
-        let set = KeySet::from_body(body).unwrap();
+        let set = KeySet::from_body(body, 100).unwrap();
         assert_eq!(kids(&set), ["a"]);
         assert!(set.ambiguous_kids().is_empty());
     }
@@ -169,9 +205,51 @@ mod tests {
     #[test]
     fn a_kid_shared_by_different_keys_is_ambiguous_whatever_the_order() {
         let body = br#"{"keys":[{"kid":"a","x":"1"},{"kid":"b"},{"kid":"a","x":"2"},{"kid":"a","x":"1"}]}"#;
-        let set = KeySet::from_body(body).unwrap();
+        let set = KeySet::from_body(body, 100).unwrap();
         assert_eq!(kids(&set), ["b"]);
         assert_eq!(set.lookup("a"), KeyLookup::Ambiguous);
         assert_eq!(set.ambiguous_kids(), ["a"]);
+    }
+
+    #[test]
+    fn numbers_equal_in_value_make_copies_of_one_key() {
+        let body = br#"{"keys":[{"kid":"a","n":1,"z":0,"l":[2]},{"kid":"a","n":1.0,"z":-0,"l":[2.0]},{"kid":"b","n":1},{"kid":"b","n":1.5}]}"#;
+        let set = KeySet::from_body(body, 100).unwrap();
+        assert_eq!(kids(&set), ["a"]);
+        assert_eq!(set.ambiguous_kids(), ["b"]);
+        match set.lookup("a") {
+            KeyLookup::Found(jwk) => assert_eq!((jwk.index, jwk.value["n"].as_u64()), (0, Some(1)), "the first copy"),
+            other => panic!("expected a, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_json_is_skipped() {
+        let set = KeySet::from_body(b"\xEF\xBB\xBF{\"keys\":[{\"kid\":\"a\"}]}", 100).unwrap();
+        assert_eq!(kids(&set), ["a"]);
+        assert!(KeySet::from_body(b"\xEF\xBB\xBF\xEF\xBB\xBF{}", 100).is_err(), "one mark, not several");
+    }
+
+    #[test]
+    fn keys_whose_kid_no_lookup_accepts_never_enter_the_set() {
+        let long = "k".repeat(MAX_KID_BYTES + 1);
+        let longest = "k".repeat(MAX_KID_BYTES);
+        let body = format!(r#"{{"keys":[{{"kid":"{long}"}},{{"kid":"{longest}"}}]}}"#);
+        let set = KeySet::from_body(body.as_bytes(), 100).unwrap();
+        assert_eq!(kids(&set), [longest.as_str()]);
+        assert_eq!(set.keys()[0].index, 1, "the index counts every entry of the keys array");
+    }
+
+    #[test]
+    fn the_number_of_entries_and_the_nesting_are_bounded() {
+        let body = format!(r#"{{"keys":[{}]}}"#, vec!["{}"; 11].join(","));
+        assert_eq!(KeySet::from_body(body.as_bytes(), 11).unwrap().keys().len(), 0);
+        let err = KeySet::from_body(body.as_bytes(), 10).unwrap_err();
+        assert_eq!((err.code(), err.to_string().as_str()), ("ERR_JWKS_TOO_MANY_KEYS", "JWKS response has more than 10 keys"));
+
+        let nested = |depth: usize| format!(r#"{{"keys":[{{"kid":"a","x":{}0{}}}]}}"#, "[".repeat(depth), "]".repeat(depth));
+        assert!(KeySet::from_body(nested(MAX_JSON_DEPTH - 3).as_bytes(), 10).is_ok());
+        let err = KeySet::from_body(nested(MAX_JSON_DEPTH - 2).as_bytes(), 10).unwrap_err();
+        assert_eq!(err.code(), "ERR_JWKS_NESTING_TOO_DEEP");
     }
 }

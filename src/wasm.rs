@@ -5,35 +5,55 @@
 //! context; a Rust executor polls all tasks from one shared queue, so it could resume one
 //! request's work inside another's context, which workerd cancels or refuses.
 //!
-//! Besides answering calls, the binding publishes a read-only view of every cached set in a JS
-//! `Map` (URI -> `{ freshUntil, keys: Map<kid, frozen JWK>, ambiguous: Map<kid, error> }`) that the JS
-//! layer reads on the hot path, so that a cache hit never crosses into wasm.
+//! What the host hands over is checked here for what only the host can see before it becomes
+//! Rust data: a JS string with a lone surrogate (wasm-bindgen would turn it into U+FFFD, so the
+//! core would look up another kid than the JS layer), and a URI that the host's own URL parser,
+//! the one `fetch` uses, refuses. Everything else is the core's to decide.
+//!
+//! The binding never builds key objects: it tells the JS layer where each key stands in the
+//! response, and the JS layer takes them from `JSON.parse` of the same body (`js/key-views.js`).
 
-use crate::cache::{Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Millis};
+use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options};
 use crate::error::CacheError;
-use js_sys::{Array, Map, Object, Reflect};
-use serde_json::Value;
+use crate::jwks::MAX_KID_BYTES;
+use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
+
+/// URIs longer than this are refused before they are parsed; no JWKS URI comes near it.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's WHATWG URL parser, which its `fetch` applies to the URI.
+    #[wasm_bindgen(js_name = URL)]
+    type Url;
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn parse(input: &str) -> Result<Url, JsValue>;
+}
 
 #[wasm_bindgen]
 pub struct CacheCore {
     core: JwksCache,
-    views: Map,
 }
 
 #[wasm_bindgen]
 impl CacheCore {
     /// Throws `{ code, message }` for an invalid option.
     #[wasm_bindgen(constructor)]
-    pub fn new(ttl_ms: JsValue, timeout_ms: JsValue) -> Result<CacheCore, JsValue> {
-        let config = Config::from_options(number_input(&ttl_ms), number_input(&timeout_ms)).map_err(to_js_error)?;
-        Ok(CacheCore { core: JwksCache::new(config), views: Map::new() })
-    }
-
-    /// The published views, URI -> view; the JS layer only reads it.
-    #[wasm_bindgen(getter)]
-    pub fn views(&self) -> Map {
-        self.views.clone()
+    pub fn new(
+        ttl_ms: JsValue,
+        timeout_ms: JsValue,
+        max_response_bytes: JsValue,
+        max_keys: JsValue,
+    ) -> Result<CacheCore, JsValue> {
+        let options = Options {
+            ttl_ms: number_input(&ttl_ms),
+            timeout_ms: number_input(&timeout_ms),
+            max_response_bytes: number_input(&max_response_bytes),
+            max_keys: number_input(&max_keys),
+        };
+        let config = Config::from_options(options).map_err(to_js_error)?;
+        Ok(CacheCore { core: JwksCache::new(config) })
     }
 
     #[wasm_bindgen(getter, js_name = timeoutMs)]
@@ -41,23 +61,23 @@ impl CacheCore {
         self.core.config().fetch_timeout_ms as f64
     }
 
-    /// `{ key }` (the cached JWK), `{ fetch: flight }` or `{ join: flight, deadline }`; throws
-    /// `{ code, message }` for invalid arguments or an ambiguous kid.
-    pub fn decide(&mut self, uri: &JsValue, kid: &JsValue, now: f64) -> Result<Object, JsValue> {
+    #[wasm_bindgen(getter, js_name = maxResponseBytes)]
+    pub fn max_response_bytes(&self) -> f64 {
+        self.core.config().max_response_bytes as f64
+    }
+
+    /// `{ found: true }` (the key is in the published view), `{ fetch: flight }` or
+    /// `{ join: flight, deadline }`; throws `{ code, message }` for invalid arguments, a bad
+    /// clock reading or an ambiguous kid.
+    pub fn decide(&mut self, uri: &JsValue, kid: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
         let (uri_text, kid_text) = (uri.as_string(), kid.as_string());
-        let decision = self
-            .core
-            .decide(text_input(uri, &uri_text), text_input(kid, &kid_text), millis(now))
-            .map_err(to_js_error)?;
+        let uri_input = uri_input(uri, &uri_text);
+        let kid_input = kid_input(kid, &kid_text);
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
         let answer = Object::new();
         match decision {
-            Decision::Found(jwk) => {
-                // The view always holds it: the core and the views change together.
-                let view = self.views.get(uri);
-                let key = Reflect::get(&view, &"keys".into()).map(|keys| Map::from(keys).get(kid))?;
-                let key = if key.is_undefined() { frozen_js_value(&jwk.value) } else { key };
-                set(&answer, "key", &key);
-            }
+            Decision::Found(_) => set(&answer, "found", &JsValue::TRUE),
             Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
             Decision::Join { flight, deadline } => {
                 set(&answer, "join", &flight.into());
@@ -67,17 +87,27 @@ impl CacheCore {
         Ok(answer)
     }
 
-    /// Reports a response to the fetch `flight`; returns the view of the set it read (published
-    /// if the core cached it), or throws `{ code, message, status? }`.
-    pub fn finish(&mut self, uri: &str, flight: u32, status: u16, body: &[u8], now: f64) -> Result<Object, JsValue> {
-        let fetched = self.core.finish(uri, flight, FetchOutcome::Response { status, body }, millis(now));
-        Ok(self.publish(uri, fetched.map_err(to_js_error)?))
+    /// Reports a response to the fetch `flight`; returns where the keys of the set it read stand
+    /// (see [`read_set`]), or throws `{ code, message, status? }`.
+    pub fn finish(&mut self, uri: &str, flight: u32, status: f64, body: &[u8], now: &JsValue) -> Result<Object, JsValue> {
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        // A custom fetch may report any number: keep it whole, never wrapped into 16 bits.
+        let status = if status.fract() == 0.0 { status as u32 } else { 0 };
+        let fetched = self.core.finish(uri, flight, FetchOutcome::Response { status, body }, now);
+        Ok(read_set(fetched.map_err(to_js_error)?))
     }
 
-    /// Reports a fetch that got no response; returns the error to give its callers.
-    pub fn fail(&mut self, uri: &str, flight: u32, timed_out: bool, detail: &str, now: f64) -> JsValue {
-        let outcome = if timed_out { FetchOutcome::TimedOut } else { FetchOutcome::NetworkError(detail) };
-        match self.core.finish(uri, flight, outcome, millis(now)) {
+    /// Reports a fetch that got no usable response (`kind`: "timeout", "too-large" or
+    /// "network"); returns the error to give its callers.
+    pub fn fail(&mut self, uri: &str, flight: u32, kind: &str, detail: &str, now: &JsValue) -> JsValue {
+        let outcome = match kind {
+            "timeout" => FetchOutcome::TimedOut,
+            "too-large" => FetchOutcome::TooLarge,
+            _ => FetchOutcome::NetworkError(detail),
+        };
+        // A bad clock reading cannot matter here: no set comes out of a failure.
+        let now = checked_clock(number_input(now)).unwrap_or(0);
+        match self.core.finish(uri, flight, outcome, now) {
             Err(error) => to_js_error(error),
             Ok(_) => unreachable!("a fetch without a response cannot yield a set"),
         }
@@ -85,35 +115,55 @@ impl CacheCore {
 
     pub fn clear(&mut self) {
         self.core.clear();
-        self.views.clear();
     }
 }
 
-impl CacheCore {
-    fn publish(&mut self, uri: &str, fetched: Fetched) -> Object {
-        let keys = Map::new();
-        for jwk in fetched.keys.keys() {
-            keys.set(&jwk.kid.as_str().into(), &frozen_js_value(&jwk.value));
+/// `{ stored, fetchedAt, freshUntil, keys: [kid, index, kid, index, ...], ambiguous: [[kid,
+/// error]...] }`: `index` is the key's position in the response's `keys` array.
+fn read_set(fetched: Fetched) -> Object {
+    let keys = Array::new();
+    for jwk in fetched.keys.keys() {
+        keys.push(&jwk.kid.as_str().into());
+        keys.push(&(jwk.index as f64).into());
+    }
+    // A kid shared by different keys finds the error to throw, decided here like every other.
+    let ambiguous = Array::new();
+    for kid in fetched.keys.ambiguous_kids() {
+        let pair = Array::of2(&kid.as_str().into(), &to_js_error(CacheError::AmbiguousKid(kid.clone())));
+        ambiguous.push(&pair);
+    }
+    let read = Object::new();
+    set(&read, "stored", &fetched.stored.into());
+    set(&read, "fetchedAt", &(fetched.fetched_at as f64).into());
+    set(&read, "freshUntil", &(fetched.fresh_until as f64).into());
+    set(&read, "keys", &keys);
+    set(&read, "ambiguous", &ambiguous);
+    read
+}
+
+fn uri_input<'a>(value: &JsValue, text: &'a Option<String>) -> Input<&'a str> {
+    match text_input(value, text, MAX_URI_BYTES) {
+        Input::Given(uri) if uri.len() > MAX_URI_BYTES => Input::Refused(uri, "longer than 8192 bytes"),
+        // Only a URI that passes the core's own checks is worth parsing; the core words the rest.
+        Input::Given(uri) if checked_uri(Input::Given(uri)).is_ok() && Url::parse(uri).is_err() => {
+            Input::Refused(uri, "not a URL that fetch can parse")
         }
-        // A kid shared by different keys finds the error to throw, decided here like every other.
-        let ambiguous = Map::new();
-        for kid in fetched.keys.ambiguous_kids() {
-            ambiguous.set(&kid.as_str().into(), &to_js_error(CacheError::AmbiguousKid(kid.clone())));
-        }
-        let view = Object::new();
-        set(&view, "freshUntil", &(fetched.fresh_until as f64).into());
-        set(&view, "keys", &keys);
-        set(&view, "ambiguous", &ambiguous);
-        Object::freeze(&view);
-        if fetched.stored {
-            self.views.set(&uri.into(), &view);
-        }
-        view
+        input => input,
     }
 }
 
-fn text_input<'a>(value: &JsValue, text: &'a Option<String>) -> Input<&'a str> {
+fn kid_input<'a>(value: &JsValue, text: &'a Option<String>) -> Input<&'a str> {
+    text_input(value, text, MAX_KID_BYTES)
+}
+
+/// A string argument as the core sees it. A lone surrogate became U+FFFD on the way into Rust;
+/// only then is the JS string itself checked, and only when short enough to be used at all
+/// (longer ones are refused by length anyway).
+fn text_input<'a>(value: &JsValue, text: &'a Option<String>, max_bytes: usize) -> Input<&'a str> {
     match text {
+        Some(text) if text.len() <= max_bytes && text.contains('\u{FFFD}') && !JsString::from(value.clone()).is_valid_utf16() => {
+            Input::Refused(text, "not well-formed Unicode (it has a lone surrogate)")
+        }
         Some(text) => Input::Given(text),
         None if value.is_undefined() || value.is_null() => Input::Absent,
         None => Input::WrongType,
@@ -128,35 +178,8 @@ fn number_input(value: &JsValue) -> Input<f64> {
     }
 }
 
-/// Host clocks give fractional, possibly bogus numbers; the core counts whole milliseconds.
-fn millis(now: f64) -> Millis {
-    now as Millis
-}
-
-/// The key as a deeply frozen JS object: callers share it, so none may change it. Built
-/// directly rather than through JSON text, which would pull a JSON serializer into the wasm.
-fn frozen_js_value(value: &Value) -> JsValue {
-    match value {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(text) => JsValue::from_str(text),
-        Value::Array(items) => {
-            let array: Array = items.iter().map(frozen_js_value).collect();
-            Object::freeze(&array).into()
-        }
-        Value::Object(members) => {
-            let object = Object::new();
-            for (name, member) in members {
-                set(&object, name, &frozen_js_value(member));
-            }
-            Object::freeze(&object).into()
-        }
-    }
-}
-
 fn set(target: &Object, name: &str, value: &JsValue) {
-    // Cannot fail: the target is a fresh, extensible plain object.
+    // Cannot fail: the target is a fresh, extensible plain object, and `name` is one of ours.
     let _ = Reflect::set(target, &name.into(), value);
 }
 

@@ -36,7 +36,7 @@ test('the tarball holds the runtime entries, the wasm, the types and nothing els
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'errors.js', 'fetch-jwks.js',
-    'index.d.ts', 'node.js', 'package.json', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
+    'index.d.ts', 'key-views.js', 'node.js', 'package.json', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
   ]);
   assert.equal(packed.name, 'jwks-cache');
 });
