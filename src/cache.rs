@@ -17,7 +17,7 @@
 //! makes the cache fetch again rather than serve a set or wait on a fetch for as long as the step.
 
 use crate::error::{shorten, CacheError};
-use crate::jwks::{Jwk, KeyLookup, KeySet, MAX_KID_BYTES};
+use crate::jwks::{KeyLookup, KeySet, MAX_KID_BYTES};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -155,8 +155,9 @@ fn describe_number(n: f64) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// The fresh cached set has this key: answer at once.
-    Found(Jwk),
+    /// The fresh cached set has this key: answer at once (the host publishes each stored set,
+    /// so it has the key object at hand).
+    Found,
     /// Fetch the set, then report the result with [`JwksCache::finish`].
     Fetch(FlightId),
     /// A fetch for this URI is running: wait for its result, but not past `deadline`; a caller
@@ -245,7 +246,7 @@ impl JwksCache {
         if let Some(entry) = self.entries.get(uri) {
             if let Some(set) = entry.set.as_ref().filter(|set| set.is_fresh(now)) {
                 match set.keys.lookup(kid) {
-                    KeyLookup::Found(jwk) => return Ok(Decision::Found(jwk.clone())),
+                    KeyLookup::Found(_) => return Ok(Decision::Found),
                     KeyLookup::Ambiguous => return Err(CacheError::AmbiguousKid(kid.to_owned())),
                     // Not in a fresh set: the keys may have rotated, so fetch again.
                     KeyLookup::Absent => {}
@@ -395,11 +396,8 @@ mod tests {
         cache.finish(URI, flight, ok(body), now).unwrap()
     }
 
-    fn found_kid(decision: Decision) -> String {
-        match decision {
-            Decision::Found(jwk) => jwk.kid,
-            other => panic!("expected a cached key, got {other:?}"),
-        }
+    fn assert_found(decision: Decision, why: &str) {
+        assert_eq!(decision, Decision::Found, "expected the cached key: {why}");
     }
 
     #[test]
@@ -409,7 +407,7 @@ mod tests {
         assert!(fetched.stored);
         assert_eq!(fetched.fresh_until, 1_000 + 10 * MINUTE);
 
-        assert_eq!(found_kid(decide(&mut cache, "a", 1_000 + 10 * MINUTE - 1)), "a");
+        assert_found(decide(&mut cache, "a", 1_000 + 10 * MINUTE - 1), "");
         fetch_id(decide(&mut cache, "a", 1_000 + 10 * MINUTE));
     }
 
@@ -417,7 +415,7 @@ mod tests {
     fn the_default_ttl_is_five_minutes() {
         let mut cache = JwksCache::new(Config::default());
         warm(&mut cache, KEYS_A, 0);
-        assert_eq!(found_kid(decide(&mut cache, "a", 5 * MINUTE - 1)), "a");
+        assert_found(decide(&mut cache, "a", 5 * MINUTE - 1), "");
         fetch_id(decide(&mut cache, "a", 5 * MINUTE));
     }
 
@@ -427,7 +425,7 @@ mod tests {
         warm(&mut cache, KEYS_A, 0);
         let other = cache.decide(Input::Given("https://other.example/jwks"), Input::Given("a"), 1).unwrap();
         fetch_id(other);
-        assert_eq!(found_kid(decide(&mut cache, "a", 2)), "a");
+        assert_found(decide(&mut cache, "a", 2), "");
     }
 
     #[test]
@@ -440,7 +438,7 @@ mod tests {
         }
         let fetched = cache.finish(URI, flight, ok(KEYS_AB), 20).unwrap();
         assert!(fetched.stored);
-        assert_eq!(found_kid(decide(&mut cache, "b", 30)), "b");
+        assert_found(decide(&mut cache, "b", 30), "");
     }
 
     #[test]
@@ -451,7 +449,7 @@ mod tests {
         let fetched = cache.finish(URI, flight, ok(KEYS_AB), 1_100).unwrap();
         assert!(matches!(fetched.keys.lookup("b"), KeyLookup::Found(_)));
         assert_eq!(fetched.fresh_until, 1_100 + DEFAULT_TTL_MS, "the refetch restarts the TTL");
-        assert_eq!(found_kid(decide(&mut cache, "b", 1_200)), "b");
+        assert_found(decide(&mut cache, "b", 1_200), "");
     }
 
     #[test]
@@ -468,7 +466,7 @@ mod tests {
         for outcome in failures {
             let flight = fetch_id(decide(&mut cache, "rotated", 10));
             cache.finish(URI, flight, outcome, 20).unwrap_err();
-            assert_eq!(found_kid(decide(&mut cache, "a", 30)), "a", "after {outcome:?}");
+            assert_found(decide(&mut cache, "a", 30), &format!("after {outcome:?}"));
         }
     }
 
@@ -504,7 +502,7 @@ mod tests {
         let flight = fetch_id(decide(&mut cache, "b", 2));
         let junk = cache.finish(URI, flight, ok(br#"{"keys":"none"}"#), 2).unwrap();
         assert!(!junk.stored && junk.keys.keys().is_empty());
-        assert_eq!(found_kid(decide(&mut cache, "a", 3)), "a");
+        assert_found(decide(&mut cache, "a", 3), "");
 
         // An explicitly empty set is a real answer (the issuer dropped every key).
         let flight = fetch_id(decide(&mut cache, "b", 4));
@@ -518,7 +516,7 @@ mod tests {
         warm(&mut cache, br#"{"keys":[{"kid":"a","x":"1"},{"kid":"a","x":"2"},{"kid":"b"}]}"#, 0);
         let err = decide_err(&mut cache, Input::Given(URI), Input::Given("a"));
         assert_eq!(err, CacheError::AmbiguousKid("a".into()));
-        assert_eq!(found_kid(decide(&mut cache, "b", 1)), "b");
+        assert_found(decide(&mut cache, "b", 1), "");
     }
 
     fn decide_err(cache: &mut JwksCache, uri: Input<&str>, kid: Input<&str>) -> CacheError {
@@ -635,7 +633,7 @@ mod tests {
         let mut cache = JwksCache::new(Config::default());
         let day = 24 * 60 * MINUTE;
         warm(&mut cache, KEYS_A, 30 * day);
-        assert_eq!(found_kid(decide(&mut cache, "a", 30 * day + 1)), "a");
+        assert_found(decide(&mut cache, "a", 30 * day + 1), "");
         fetch_id(decide(&mut cache, "a", 30 * day - 1));
     }
 
@@ -658,7 +656,7 @@ mod tests {
         assert!(matches!(decide(&mut cache, "a", end), Decision::Join { .. }), "single flight holds");
         let fetched = cache.finish(URI, flight, ok(KEYS_A), end).unwrap();
         assert_eq!(fetched.fresh_until, end + MAX_TTL_MS);
-        assert_eq!(found_kid(decide(&mut cache, "a", end)), "a");
+        assert_found(decide(&mut cache, "a", end), "");
     }
 
     #[test]
@@ -675,7 +673,7 @@ mod tests {
         for (outcome, code) in cases {
             let flight = fetch_id(decide(&mut cache, "b", 1));
             assert_eq!(cache.finish(URI, flight, outcome, 2).unwrap_err().code(), code);
-            assert_eq!(found_kid(decide(&mut cache, "a", 3)), "a");
+            assert_found(decide(&mut cache, "a", 3), "");
         }
     }
 

@@ -63,7 +63,8 @@ impl KeySet {
             ParseError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
             ParseError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
         })?;
-        let Some(Value::Array(entries)) = document.get("keys") else {
+        let mut document = document;
+        let Some(Value::Array(mut entries)) = document.get_mut("keys").map(Value::take) else {
             return Ok(KeySet::empty(false));
         };
         if entries.len() > max_keys {
@@ -71,7 +72,7 @@ impl KeySet {
         }
 
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
-        let mut by_kid: Vec<(&str, Vec<(usize, &Value)>)> = Vec::new();
+        let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
         let mut slot_of: HashMap<&str, usize> = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
             let Some(kid) = entry.get("kid").and_then(Value::as_str) else {
@@ -81,23 +82,26 @@ impl KeySet {
                 continue;
             }
             match slot_of.get(kid) {
-                Some(&slot) => by_kid[slot].1.push((index, entry)),
+                Some(&slot) => by_kid[slot].1.push(index),
                 None => {
                     slot_of.insert(kid, by_kid.len());
-                    by_kid.push((kid, vec![(index, entry)]));
+                    by_kid.push((kid.to_owned(), vec![index]));
                 }
             }
         }
+        drop(slot_of);
 
         let mut set = KeySet::empty(true);
-        for (kid, candidates) in by_kid {
-            let (index, first) = candidates[0];
-            if candidates.iter().any(|(_, other)| !same_json(other, first)) {
-                set.ambiguous.push(kid.to_owned());
+        for (kid, copies) in by_kid {
+            let first = copies[0];
+            if copies[1..].iter().any(|&other| !same_json(&entries[other], &entries[first])) {
+                set.ambiguous.push(kid);
                 continue;
             }
-            set.index.insert(kid.to_owned(), set.keys.len());
-            set.keys.push(Jwk { kid: kid.to_owned(), index, value: first.clone() });
+            // Each entry belongs to one kid: moved out, never copied.
+            let value = std::mem::take(&mut entries[first]);
+            set.index.insert(kid.clone(), set.keys.len());
+            set.keys.push(Jwk { kid, index: first, value });
         }
         Ok(set)
     }

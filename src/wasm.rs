@@ -77,7 +77,7 @@ impl CacheCore {
         let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
         let answer = Object::new();
         match decision {
-            Decision::Found(_) => set(&answer, "found", &JsValue::TRUE),
+            Decision::Found => set(&answer, "found", &JsValue::TRUE),
             Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
             Decision::Join { flight, deadline } => {
                 set(&answer, "join", &flight.into());

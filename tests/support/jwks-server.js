@@ -8,6 +8,7 @@
 //   issuer.kids               // kids currently served
 //   issuer.rotate()           // adds a new key (and by default drops the oldest); returns its kid
 //   issuer.behave('status', 500) | ('hang') | ('slow', ms) | ('garbage') | ('body', text) | ('ok')
+//                | ('respond', (req, res) => ...)   any response the test writes itself
 //   issuer.jwksRequests       // JWKS requests so far
 //   await issuer.close()
 
@@ -55,7 +56,7 @@ export async function startJwksServer({ keyCount = 2, files = {} } = {}) {
 
     if (path === JWKS_PATH) {
       requests.jwks += 1;
-      return serveJwks(res);
+      return serveJwks(req, res);
     }
     for (const [prefix, dir] of Object.entries(files)) {
       if (path.startsWith(prefix)) return serveFile(res, dir, path.slice(prefix.length));
@@ -63,13 +64,14 @@ export async function startJwksServer({ keyCount = 2, files = {} } = {}) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
 
-  async function serveJwks(res) {
+  async function serveJwks(req, res) {
     const { mode, value } = behaviour;
     if (mode === 'hang') {
       hanging.add(res);
       res.on('close', () => hanging.delete(res));
       return;
     }
+    if (mode === 'respond') return value(req, res);
     if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, value));
     if (mode === 'status') return void res.writeHead(value, { 'content-type': 'text/plain' }).end(`status ${value}`);
     if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
@@ -120,7 +122,7 @@ export async function startJwksServer({ keyCount = 2, files = {} } = {}) {
       keys = keepOld ? [...keys, fresh] : [...keys.slice(1), fresh];
       return fresh.kid;
     },
-    /** 'ok' | 'status' (value: code) | 'hang' | 'slow' (value: ms) | 'garbage' | 'body' (value: text) */
+    /** 'ok' | 'status' (value: code) | 'hang' | 'slow' (value: ms) | 'garbage' | 'body' (value: text) | 'respond' (value: (req, res) => void) */
     behave(mode, value) {
       behaviour = { mode, value };
     },
