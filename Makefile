@@ -1,7 +1,7 @@
 # The README opens with the first two targets; each installs what is missing, then runs.
 #   make demo   build the package and run the demo against a local issuer on 127.0.0.1
 #   make test   build and run every test: Rust core, Node, TypeScript, package, workerd, Chromium
-#   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks
+#   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response
 .PHONY: demo test bench build tools tools-browser
 
 demo: build
@@ -13,6 +13,7 @@ test: tools-browser build
 
 bench: build
 	node bench/hit-path.js
+	node bench/worst-case.js
 
 build: tools
 	scripts/build-package.sh

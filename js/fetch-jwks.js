@@ -35,9 +35,10 @@ const TOO_LARGE = { failed: 'too-large', detail: '' };
 
 // The cache keeps sets itself; a refetch (above all the one on an unknown kid, for key rotation)
 // must reach the issuer, not a browser's HTTP cache honouring the JWKS's max-age. workerd before
-// its `cache_option_enabled` compatibility flag refuses the member, with exactly this TypeError:
-// then it is dropped for the rest of the process (a property of the runtime, so recognised by
-// the whole message and nothing less: no other failure may switch `no-store` off).
+// its `cache_option_enabled` compatibility flag refuses the member, throwing an Error with exactly
+// this message (a plain Error, not a TypeError): then it is dropped for the rest of the process (a
+// property of the runtime, so recognised by the whole message and nothing less: no other
+// failure, whatever it quotes, may switch `no-store` off).
 const CACHE_MEMBER_REFUSED = "The 'cache' field on 'RequestInitializerDict' is not implemented.";
 let noStoreRefused = false;
 
@@ -62,7 +63,7 @@ async function request(fetchImpl, uri, signal, maxBytes) {
 }
 
 function isCacheMemberRefusal(error) {
-  return error instanceof TypeError && error.message === CACHE_MEMBER_REFUSED;
+  return error instanceof Error && error.message === CACHE_MEMBER_REFUSED;
 }
 
 /**

@@ -68,6 +68,25 @@ async function eventually(check, ms = 3_000) {
   return true;
 }
 
+/** Adds the page's console errors and warnings, page errors and crashes to `problems`. */
+function collectProblems(p) {
+  p.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      problems.push({ kind: `console.${message.type()}`, text: message.text(), url: message.location().url });
+    }
+  });
+  p.on('pageerror', (error) => problems.push({ kind: 'pageerror', text: String(error?.stack ?? error), url: p.url() }));
+  p.on('crash', () => problems.push({ kind: 'crash', text: 'the page crashed', url: p.url() }));
+}
+
+/** Opens the test page in `p` and waits for its harness. */
+async function openHarness(p) {
+  await p.goto(`${site.origin}/page/index.html`);
+  await p.waitForFunction(() => window.jwksHarnessReady === true, null, { timeout: 15_000 }).catch((error) => {
+    throw new Error(`the page did not get ready: ${error.message}\n${JSON.stringify(problems, null, 2)}`);
+  });
+}
+
 before(
   async () => {
     assertPackageBuilt();
@@ -82,13 +101,7 @@ before(
     });
     page = await browser.newPage();
     page.setDefaultTimeout(10_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') {
-        problems.push({ kind: `console.${message.type()}`, text: message.text(), url: message.location().url });
-      }
-    });
-    page.on('pageerror', (error) => problems.push({ kind: 'pageerror', text: String(error?.stack ?? error), url: page.url() }));
-    page.on('crash', () => problems.push({ kind: 'crash', text: 'the page crashed', url: page.url() }));
+    collectProblems(page);
     page.on('request', (request) => pageRequests.push(request));
     // Sees how the wasm gets compiled: by streaming (as browser.js intends), or by wasm-bindgen's
     // slower fallback, taken when the response is not served as application/wasm.
@@ -119,10 +132,7 @@ before(
         return instantiate.apply(this, args);
       };
     });
-    await page.goto(`${site.origin}/page/index.html`);
-    await page.waitForFunction(() => window.jwksHarnessReady === true, null, { timeout: 15_000 }).catch((error) => {
-      throw new Error(`the page did not get ready: ${error.message}\n${JSON.stringify(problems, null, 2)}`);
-    });
+    await openHarness(page);
   },
   { timeout: 120_000 },
 );
@@ -279,6 +289,59 @@ test('rotation: a new kid is picked up on the first lookup that names it', TEST,
   assert.equal(issuer.jwksRequests, 3);
 });
 
+test("a URI fetch cannot parse, naming 'cache', is ERR_JWKS_URI_INVALID with no fetch; a rotated key still comes from the issuer", TEST, async () => {
+  const fetchesBefore = (await page.evaluate(() => window.jwksHarness.fetches())).length;
+  const cache = await createCache({ ttlMs: 600_000 });
+  const refused = await getKey(cache, "http://a:b:c/'cache'", 'ec-1');
+  assertError(refused, {
+    name: 'JwksArgumentError',
+    code: 'ERR_JWKS_URI_INVALID',
+    message: /^JWKS URI invalid: /,
+    status: undefined,
+    classes: ['JwksCacheError', 'JwksArgumentError'],
+  });
+  assert.equal((await page.evaluate(() => window.jwksHarness.fetches())).length, fetchesBefore, 'fetch was not called');
+
+  await assertRotationReachesIssuer(cache);
+  const sent = (await page.evaluate(() => window.jwksHarness.fetches())).slice(fetchesBefore);
+  assert.deepEqual(sent, [
+    { url: issuer.jwksUri, cache: 'no-store' },
+    { url: issuer.jwksUri, cache: 'no-store' },
+  ]);
+});
+
+test("a fetch failure whose message quotes 'cache' is a network error and leaves no-store on", TEST, async () => {
+  // Chromium's fetch refuses a URL with credentials, quoting it: "Request cannot be constructed
+  // from a URL that includes credentials: <url>". Nothing is sent.
+  const withCredentials = `${issuer.origin.replace('http://', 'http://user:secret@')}/'cache'`;
+  const requestsBefore = pageRequests.length;
+  const cache = await createCache({ ttlMs: 600_000 });
+  const failed = await getKey(cache, withCredentials, 'ec-1');
+  assertError(failed, {
+    name: 'JwksFetchError',
+    code: 'ERR_JWKS_NETWORK',
+    message: /^Failed to fetch JWKS \(network error: .*'cache'/,
+    status: undefined,
+    classes: ['JwksCacheError', 'JwksFetchError'],
+  });
+  assert.deepEqual(pageRequests.slice(requestsBefore).map((r) => r.url()), [], 'no request was sent');
+
+  await assertRotationReachesIssuer(cache);
+});
+
+/**
+ * The issuer answers with Cache-Control: max-age=600. Without `cache: 'no-store'` the browser
+ * would store the first answer and give it back for the refetch, which lacks the new key.
+ */
+async function assertRotationReachesIssuer(cache) {
+  const requestsBefore = issuer.jwksRequests;
+  assert.deepEqual((await getKey(cache, issuer.jwksUri, issuer.kids[0])).jwk, issuer.keys[0]);
+  const rotated = issuer.rotate();
+  const fresh = await getKey(cache, issuer.jwksUri, rotated);
+  assert.equal(fresh.jwk?.kid, rotated, `the refetch got the rotated set: ${JSON.stringify(fresh)}`);
+  assert.equal(issuer.jwksRequests, requestsBefore + 2, 'both fetches reached the issuer');
+}
+
 test('argument errors reject with their class, code and message, before any request', TEST, async () => {
   const cache = await createCache();
   const [noUri, nullUri, emptyUri, noKid, emptyKid] = await getKeys(cache, [
@@ -397,6 +460,84 @@ test('clear() forgets the cached sets', TEST, async () => {
   await page.evaluate((id) => window.jwksHarness.clear(id), cache);
   assert.deepEqual((await getKey(cache, issuer.jwksUri, 'ec-1')).jwk, issuer.keys[0]);
   assert.equal(issuer.jwksRequests, 2);
+});
+
+// A real trap, provoked the only way the bounds leave: the wasm memory is grown to its limit, so
+// that the core's allocator cannot grow it, then a body arrives whose parsing needs more than the
+// allocator has left. ROOMY, parsed before, leaves the allocator about 1 MB of free space: enough to
+// take in the next body, so that the trap comes inside the core, while it holds the cache's state
+// (a trap while the body is being copied in, before the core is entered, leaves the core intact).
+const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
+// Within every bound (90 entries, about 400 KB, under the 512 KiB default), a few MB once parsed.
+const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
+
+test('a trap in the wasm core (memory exhausted) fails every call on its fetches with ERR_JWKS_CORE_FAILURE; the same cache then works again', { timeout: 60_000 }, async (t) => {
+  // A page of its own (in a context of its own): its wasm memory stays grown to the limit.
+  const context = await browser.newContext();
+  const held = [];
+  try {
+    const trapPage = await context.newPage();
+    trapPage.setDefaultTimeout(20_000);
+    collectProblems(trapPage);
+    await openHarness(trapPage);
+    const harness = (fn, arg) => trapPage.evaluate(fn, arg);
+    const getKeysHere = (id, calls) => harness(([i, c]) => window.jwksHarness.getKeys(i, c), [id, calls]);
+    const cache = await harness(() => window.jwksHarness.create({}));
+
+    issuer.behave('body', ROOMY_JWKS);
+    assert.equal((await getKeysHere(cache, [[issuer.jwksUri, 'ec-1']]))[0].isNull, true);
+    const { pagesBefore, pagesAfter } = await harness(() => window.jwksHarness.exhaustMemory());
+    t.diagnostic(`wasm memory grown from ${pagesBefore} to ${pagesAfter} pages (${pagesAfter / 16_384} GiB)`);
+    assert.ok(pagesAfter > pagesBefore, 'the memory grew');
+
+    // Bystanders: two calls for another URI, one fetching (the issuer holds its answer) and one
+    // waiting on that fetch. Then three calls for the issuer's URI, whose set traps the core.
+    issuer.behave('respond', (req, res) => {
+      if (req.url.includes('bystander')) held.push(res);
+      // A moment late, so that all three calls have joined the one fetch.
+      else setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(HUNGRY_JWKS), 200);
+    });
+    const bystanders = await harness(([i, uri]) => window.jwksHarness.start(i, [[uri, 'ec-1'], [uri, 'ec-1']]), [cache, `${issuer.jwksUri}?bystander`]);
+    assert.ok(await eventually(() => held.length === 1), "the bystanders' fetch reached the issuer");
+    const trapped = await getKeysHere(cache, Array.from({ length: 3 }, () => [issuer.jwksUri, 'ec-1']));
+    for (const outcome of trapped) {
+      assertError(outcome, {
+        name: 'JwksCacheError',
+        code: 'ERR_JWKS_CORE_FAILURE',
+        message: /^JWKS cache core failed and was restarted empty: /,
+        status: undefined,
+        classes: ['JwksCacheError'],
+      });
+      assert.equal(outcome.error.wasmTrap, true, `the cause is the trap itself: ${outcome.error.message}`);
+    }
+    held.shift().writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+    for (const outcome of await harness((b) => window.jwksHarness.outcomes(b), bystanders)) {
+      assertError(outcome, {
+        name: 'JwksCacheError',
+        code: 'ERR_JWKS_CORE_FAILURE',
+        message: /^JWKS cache core failed and was restarted empty: /,
+        status: undefined,
+        classes: ['JwksCacheError'],
+      });
+    }
+    assert.equal(issuer.jwksRequests, 3, 'one fetch for ROOMY, one for the bystanders, one for the three trapped calls');
+
+    // The same cache object goes on, with a fresh and empty core.
+    issuer.behave('ok');
+    const [after] = await getKeysHere(cache, [[issuer.jwksUri, 'ec-1']]);
+    assert.deepEqual(after.jwk, issuer.keys[0], JSON.stringify(after.error));
+    assert.equal(issuer.jwksRequests, 4, 'nothing of the failed core was kept');
+    assert.deepEqual(await harness((i) => window.jwksHarness.clear(i), cache), { threw: null }, 'clear() does not throw');
+    assert.deepEqual((await getKeysHere(cache, [[issuer.jwksUri, 'ed-1']]))[0].jwk, issuer.keys[1]);
+    assert.equal(issuer.jwksRequests, 5, 'clear() forgot the set');
+
+    // So does a cache created after the trap.
+    const another = await harness(() => window.jwksHarness.create({}));
+    assert.deepEqual((await getKeysHere(another, [[issuer.jwksUri, 'ec-1']]))[0].jwk, issuer.keys[0]);
+  } finally {
+    for (const res of held) res.destroy();
+    await context.close();
+  }
 });
 
 test('the page logged no console errors or warnings and threw no page errors', TEST, async () => {

@@ -54,13 +54,18 @@ beforeEach(async () => {
   issuer.resetCounts();
 });
 
-/** `uri: null` leaves the URI out of the call. */
-async function getKey(kid, { uri = issuer.jwksUri, signal } = {}) {
+/** `uri: null` leaves the URI out of the call; `worker` is the suite's worker unless given. */
+async function getKey(kid, { uri = issuer.jwksUri, signal, worker = mf } = {}) {
   const query = new URLSearchParams();
   if (uri !== null) query.set('uri', uri);
   if (kid !== undefined) query.set('kid', kid);
-  const response = await mf.dispatchFetch(`http://worker/key?${query}`, { signal });
+  const response = await worker.dispatchFetch(`http://worker/key?${query}`, { signal });
   return response.json();
+}
+
+/** What the worker asked its runtime's fetch for since its last reset: [{ url, cache }]. */
+async function fetchesOf(worker) {
+  return (await worker.dispatchFetch('http://worker/fetches')).json();
 }
 
 test('the bundle took the workers entry: the wasm is a separate module, not inlined bytes', () => {
@@ -149,15 +154,125 @@ test('the client of the request that started a fetch goes away: no other request
   assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the next request gets the key');
 });
 
-test('an older compatibility date (no fetch `cache` option) works the same', async () => {
+test('an older compatibility date refuses fetch\'s `cache` member: the key is still served, and the member is left out from then on', async () => {
+  // Before the `cache_option_enabled` flag, workerd's fetch rejects `cache: 'no-store'` with
+  // "The 'cache' field on 'RequestInitializerDict' is not implemented." (an Error, not a TypeError).
   const old = await startWorker('2024-01-01');
   try {
-    const get = async (kid) => (await old.dispatchFetch(`http://worker/key?uri=${encodeURIComponent(issuer.jwksUri)}&kid=${kid}`)).json();
-    assert.deepEqual((await get('ec-1')).jwk, issuer.keys[0]);
+    const first = await getKey('ec-1', { worker: old });
+    assert.equal(first.error, undefined, `the refusal was not recognised: ${JSON.stringify(first.error)}`);
+    assert.deepEqual(first.jwk, issuer.keys[0]);
     const rotated = issuer.rotate();
-    assert.equal((await get(rotated)).jwk?.kid, rotated);
+    const second = await getKey(rotated, { worker: old });
+    assert.equal(second.error, undefined, JSON.stringify(second.error));
+    assert.equal(second.jwk?.kid, rotated);
     assert.equal(issuer.jwksRequests, 2);
+    // The first call asked for no-store and was refused before any request went out; its retry
+    // and every later request leave the member out.
+    assert.deepEqual((await fetchesOf(old)).map((f) => f.cache), ['no-store', null, null]);
   } finally {
     await old.dispose();
+  }
+});
+
+test("a URI fetch cannot parse, naming 'cache', is ERR_JWKS_URI_INVALID with no request; requests still send no-store", async () => {
+  const unparsable = "http://a:b:c/'cache'";
+  const refused = (await getKey('ec-1', { uri: unparsable })).error;
+  assert.deepEqual([refused?.name, refused?.code, refused?.isCacheError], ['JwksArgumentError', 'ERR_JWKS_URI_INVALID', true], JSON.stringify(refused));
+  assert.match(refused.message, /^JWKS URI invalid: /);
+  assert.deepEqual(await fetchesOf(mf), [], 'fetch was not called');
+
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  const rotated = issuer.rotate();
+  assert.equal((await getKey(rotated)).jwk?.kid, rotated);
+  assert.equal(issuer.jwksRequests, 2);
+  assert.deepEqual(await fetchesOf(mf), [
+    { url: issuer.jwksUri, cache: 'no-store' },
+    { url: issuer.jwksUri, cache: 'no-store' },
+  ]);
+});
+
+test("a fetch failure whose message quotes 'cache' is a network error and leaves no-store on", async () => {
+  // A URL that parses, but that workerd's fetch refuses with "Fetch API cannot load: <url>".
+  const quoting = "http://'cache'/";
+  const failed = (await getKey('ec-1', { uri: quoting })).error;
+  assert.deepEqual([failed?.name, failed?.code], ['JwksFetchError', 'ERR_JWKS_NETWORK'], JSON.stringify(failed));
+  assert.match(failed.message, /'cache'/, 'the runtime\'s message quotes the URL, so only the exact refusal may match');
+
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  assert.equal(issuer.jwksRequests, 1);
+  assert.deepEqual(await fetchesOf(mf), [
+    { url: quoting, cache: 'no-store' },
+    { url: issuer.jwksUri, cache: 'no-store' },
+  ]);
+});
+
+// A real trap, provoked the only way the bounds leave: the wasm memory is grown to its limit, so
+// that the core's allocator cannot grow it, then a body arrives whose parsing needs more than the
+// allocator has left. ROOMY, parsed before, leaves the allocator about 1 MB of free space: enough to
+// take in the next body, so that the trap comes inside the core, while it holds the cache's state
+// (a trap while the body is being copied in, before the core is entered, leaves the core intact).
+const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
+// Within every bound (90 entries, about 400 KB, under the 512 KiB default), a few MB once parsed.
+const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
+
+/** Polls until `check()` is truthy, at most `ms`. */
+async function eventually(check, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+test('a trap in the wasm core (memory exhausted) fails every call on its fetches with ERR_JWKS_CORE_FAILURE; the same cache then works again', { timeout: 30_000 }, async (t) => {
+  // A worker of its own: its wasm memory stays grown to the limit for the rest of its life.
+  const worker = await startWorker('2026-04-01');
+  const held = [];
+  try {
+    issuer.behave('body', ROOMY_JWKS);
+    assert.equal((await getKey('ec-1', { worker })).jwk, null);
+    const { pagesBefore, pagesAfter } = await (await worker.dispatchFetch('http://worker/exhaust-memory')).json();
+    t.diagnostic(`wasm memory grown from ${pagesBefore} to ${pagesAfter} pages (${pagesAfter / 16_384} GiB): workerd in Miniflare grants all of it`);
+    assert.ok(pagesAfter > pagesBefore, 'the memory grew');
+
+    // Bystanders: two calls for another URI, one fetching (the issuer holds its answer) and one
+    // waiting on that fetch. Then three calls for the issuer's URI, whose set traps the core.
+    issuer.behave('respond', (req, res) => {
+      if (req.url.includes('bystander')) held.push(res);
+      // A moment late, so that all three calls have joined the one fetch.
+      else setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(HUNGRY_JWKS), 200);
+    });
+    const bystanders = Array.from({ length: 2 }, () => getKey('ec-1', { worker, uri: `${issuer.jwksUri}?bystander` }));
+    assert.ok(await eventually(() => held.length === 1), 'the bystanders\' fetch reached the issuer');
+    const trapped = await Promise.all(Array.from({ length: 3 }, () => getKey('ec-1', { worker })));
+    for (const { error } of trapped) {
+      assert.deepEqual([error?.name, error?.code, error?.isCacheError], ['JwksCacheError', 'ERR_JWKS_CORE_FAILURE', true], JSON.stringify(error));
+      assert.match(error.message, /^JWKS cache core failed and was restarted empty: /);
+      assert.equal(error.wasmTrap, true, `the cause is the trap itself: ${error.message}`);
+    }
+    held.shift().writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+    for (const { error } of await Promise.all(bystanders)) {
+      assert.deepEqual([error?.name, error?.code], ['JwksCacheError', 'ERR_JWKS_CORE_FAILURE'], JSON.stringify(error));
+      assert.match(error.message, /^JWKS cache core failed and was restarted empty: /);
+    }
+    assert.equal(issuer.jwksRequests, 3, 'one fetch for ROOMY, one for the bystanders, one for the three trapped calls');
+
+    // The same cache object goes on, with a fresh and empty core.
+    issuer.behave('ok');
+    const after = await getKey('ec-1', { worker });
+    assert.deepEqual(after.jwk, issuer.keys[0], JSON.stringify(after.error));
+    assert.equal(issuer.jwksRequests, 4, 'nothing of the failed core was kept');
+    assert.equal(await (await worker.dispatchFetch('http://worker/clear')).text(), 'ok', 'clear() does not throw');
+    assert.deepEqual((await getKey('rsa-1', { worker })).jwk, issuer.keys[1]);
+    assert.equal(issuer.jwksRequests, 5, 'clear() forgot the set');
+
+    // So does a cache created after the trap.
+    await (await worker.dispatchFetch('http://worker/reset')).text();
+    assert.deepEqual((await getKey('ec-1', { worker })).jwk, issuer.keys[0]);
+  } finally {
+    for (const res of held) res.destroy();
+    await worker.dispose();
   }
 });
