@@ -31,6 +31,8 @@ pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 5_000;
 /// Upper bound of the fetch timeout: also the longest a joined caller ever waits before it
 /// decides again, which must stay below what host timers can wait (2^31 - 1 ms).
 pub const MAX_FETCH_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+/// URIs longer than this are refused; no JWKS URI comes near it.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Upper bound of the TTL, so that `fetched_at + ttl` stays exact in a JS number.
 pub const MAX_TTL_MS: u64 = 365 * 24 * 60 * 60 * 1000;
 /// How long after its timeout a fetch still counts as running, for the host to deliver it.
@@ -55,6 +57,8 @@ pub enum Input<T> {
     /// Given and of type `T`, but the host already knows it is unusable, and says why (a JS
     /// string with a lone surrogate, which would reach Rust altered; a URL `fetch` cannot parse).
     Refused(T, &'static str),
+    /// A string longer than any the argument accepts, left with the host rather than copied.
+    Oversized,
     Given(T),
 }
 
@@ -122,7 +126,7 @@ fn whole(name: &str, unit: &str, value: Input<f64>, min: u64, max: u64, default:
     match value {
         Input::Absent => Ok(default),
         Input::Given(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
-        Input::WrongType | Input::Refused(..) | Input::Given(_) => Err(out_of_range()),
+        Input::WrongType | Input::Refused(..) | Input::Oversized | Input::Given(_) => Err(out_of_range()),
     }
 }
 
@@ -135,7 +139,7 @@ pub fn checked_clock(now: Input<f64>) -> Result<Millis, CacheError> {
             "now() returned {}, not a time in milliseconds from 0 to 8.64e15",
             describe_number(ms)
         ))),
-        Input::Absent | Input::WrongType | Input::Refused(..) => {
+        Input::Absent | Input::WrongType | Input::Refused(..) | Input::Oversized => {
             Err(CacheError::ClockInvalid("now() must return a number of milliseconds".into()))
         }
     }
@@ -337,6 +341,10 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
         Input::Absent | Input::Given("") => return Err(CacheError::UriMissing),
         Input::WrongType => return Err(CacheError::UriInvalid("it must be a string".into())),
         Input::Refused(uri, why) => return Err(CacheError::UriInvalid(format!("{why}: {:?}", shorten(uri)))),
+        Input::Oversized => return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes"))),
+        Input::Given(uri) if uri.len() > MAX_URI_BYTES => {
+            return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes")))
+        }
         Input::Given(uri) => uri,
     };
     let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
@@ -359,6 +367,7 @@ fn checked_kid(kid: Input<&str>) -> Result<&str, CacheError> {
         Input::Absent | Input::Given("") => Err(CacheError::KidMissing),
         Input::WrongType => Err(CacheError::KidInvalid("it must be a string".into())),
         Input::Refused(kid, why) => Err(CacheError::KidInvalid(format!("{why}: {:?}", shorten(kid)))),
+        Input::Oversized => Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes"))),
         Input::Given(kid) if kid.len() > MAX_KID_BYTES => {
             Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes")))
         }
@@ -577,6 +586,11 @@ mod tests {
         }
         assert_eq!(decide_err(&mut cache, Input::WrongType, Input::Given("a")).code(), "ERR_JWKS_URI_INVALID");
         assert_eq!(decide_err(&mut cache, Input::Given(URI), Input::WrongType).code(), "ERR_KID_INVALID");
+        let long_uri = format!("https://h/{}", "p".repeat(MAX_URI_BYTES));
+        assert_eq!(decide_err(&mut cache, Input::Given(&long_uri), Input::Given("a")).to_string(), "JWKS URI invalid: longer than 8192 bytes");
+        assert_eq!(decide_err(&mut cache, Input::Oversized, Input::Given("a")).to_string(), "JWKS URI invalid: longer than 8192 bytes");
+        assert!(cache.decide(Input::Given(&long_uri[..MAX_URI_BYTES]), Input::Given("a"), 0).is_ok());
+        assert_eq!(decide_err(&mut cache, Input::Given(URI), Input::Oversized).to_string(), "Token key id invalid: longer than 1024 bytes");
         let long_kid = "k".repeat(MAX_KID_BYTES + 1);
         assert_eq!(decide_err(&mut cache, Input::Given(URI), Input::Given(&long_kid)).code(), "ERR_KID_INVALID");
         assert!(cache.decide(Input::Given("HTTP://127.0.0.1:8080/jwks"), Input::Given(&long_kid[1..]), 0).is_ok());

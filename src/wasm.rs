@@ -13,14 +13,11 @@
 //! The binding never builds key objects: it tells the JS layer where each key stands in the
 //! response, and the JS layer takes them from `JSON.parse` of the same body (`js/key-views.js`).
 
-use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options};
+use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
 use crate::error::CacheError;
 use crate::jwks::MAX_KID_BYTES;
 use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
-
-/// URIs longer than this are refused before they are parsed; no JWKS URI comes near it.
-const MAX_URI_BYTES: usize = 8 * 1024;
 
 #[wasm_bindgen]
 extern "C" {
@@ -70,9 +67,9 @@ impl CacheCore {
     /// `{ join: flight, deadline }`; throws `{ code, message }` for invalid arguments, a bad
     /// clock reading or an ambiguous kid.
     pub fn decide(&mut self, uri: &JsValue, kid: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
-        let (uri_text, kid_text) = (uri.as_string(), kid.as_string());
-        let uri_input = uri_input(uri, &uri_text);
-        let kid_input = kid_input(kid, &kid_text);
+        let (uri_text, kid_text) = (HostText::read(uri, MAX_URI_BYTES), HostText::read(kid, MAX_KID_BYTES));
+        let uri_input = uri_input(uri_text.input());
+        let kid_input = kid_text.input();
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
         let answer = Object::new();
@@ -141,32 +138,54 @@ fn read_set(fetched: Fetched) -> Object {
     read
 }
 
-fn uri_input<'a>(value: &JsValue, text: &'a Option<String>) -> Input<&'a str> {
-    match text_input(value, text, MAX_URI_BYTES) {
-        Input::Given(uri) if uri.len() > MAX_URI_BYTES => Input::Refused(uri, "longer than 8192 bytes"),
-        // Only a URI that passes the core's own checks is worth parsing; the core words the rest.
-        Input::Given(uri) if checked_uri(Input::Given(uri)).is_ok() && Url::parse(uri).is_err() => {
+/// A URI that passes the core's own checks must also be one the host's URL parser accepts.
+fn uri_input(input: Input<&str>) -> Input<&str> {
+    match input {
+        Input::Given(uri) if checked_uri(input).is_ok() && Url::parse(uri).is_err() => {
             Input::Refused(uri, "not a URL that fetch can parse")
         }
         input => input,
     }
 }
 
-fn kid_input<'a>(value: &JsValue, text: &'a Option<String>) -> Input<&'a str> {
-    text_input(value, text, MAX_KID_BYTES)
+/// A string argument, read from the host only when it can be used at all: one with more UTF-16
+/// units than the argument's bound in bytes is longer than that in UTF-8 too, and stays in JS
+/// (copying a huge string into wasm would grow its memory for good). A lone surrogate becomes
+/// U+FFFD on the way into Rust; only then is the JS string itself checked.
+enum HostText {
+    Absent,
+    WrongType,
+    Oversized,
+    IllFormed(String),
+    Text(String),
 }
 
-/// A string argument as the core sees it. A lone surrogate became U+FFFD on the way into Rust;
-/// only then is the JS string itself checked, and only when short enough to be used at all
-/// (longer ones are refused by length anyway).
-fn text_input<'a>(value: &JsValue, text: &'a Option<String>, max_bytes: usize) -> Input<&'a str> {
-    match text {
-        Some(text) if text.len() <= max_bytes && text.contains('\u{FFFD}') && !JsString::from(value.clone()).is_valid_utf16() => {
-            Input::Refused(text, "not well-formed Unicode (it has a lone surrogate)")
+impl HostText {
+    fn read(value: &JsValue, max_bytes: usize) -> HostText {
+        if value.is_undefined() || value.is_null() {
+            return HostText::Absent;
         }
-        Some(text) => Input::Given(text),
-        None if value.is_undefined() || value.is_null() => Input::Absent,
-        None => Input::WrongType,
+        let Some(js) = value.dyn_ref::<JsString>() else {
+            return HostText::WrongType;
+        };
+        if js.length() as usize > max_bytes {
+            return HostText::Oversized;
+        }
+        let text = String::from(js);
+        if text.contains('\u{FFFD}') && !js.is_valid_utf16() {
+            return HostText::IllFormed(text);
+        }
+        HostText::Text(text)
+    }
+
+    fn input(&self) -> Input<&str> {
+        match self {
+            HostText::Absent => Input::Absent,
+            HostText::WrongType => Input::WrongType,
+            HostText::Oversized => Input::Oversized,
+            HostText::IllFormed(text) => Input::Refused(text, "not well-formed Unicode (it has a lone surrogate)"),
+            HostText::Text(text) => Input::Given(text),
+        }
     }
 }
 

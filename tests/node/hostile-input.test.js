@@ -7,6 +7,8 @@ import { createPublicKey } from 'node:crypto';
 import { gzipSync, createGzip } from 'node:zlib';
 import { createJwksCache, JwksCacheError, JwksResponseError } from 'jwks-cache';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
+// The package's own glue (the same module instance): initSync on it returns the wasm exports.
+import { initSync } from '../../node_modules/jwks-cache/wasm/jwks_cache.js';
 
 let issuer;
 before(async () => {
@@ -104,6 +106,19 @@ test('one kid bound everywhere: a key whose kid no lookup accepts never enters a
     assert.equal((await cache.getKey(issuer.jwksUri, longest)).kid, longest, temperature);
   }
   assert.equal(issuer.jwksRequests, 1);
+});
+
+test('a huge URI or kid is refused without being copied into wasm, whose memory never shrinks', async () => {
+  const { memory } = initSync({ module: new Uint8Array(0) });
+  const cache = createJwksCache();
+  const before = memory.buffer.byteLength;
+  const huge = 'a'.repeat(50_000_000);
+  await assert.rejects(cache.getKey(`https://issuer.test/${huge}`, 'a'), { code: 'ERR_JWKS_URI_INVALID', message: 'JWKS URI invalid: longer than 8192 bytes' });
+  await assert.rejects(cache.getKey(issuer.jwksUri, huge), { code: 'ERR_KID_INVALID', message: 'Token key id invalid: longer than 1024 bytes' });
+  assert.equal(memory.buffer.byteLength, before, 'the wasm memory did not grow');
+  // At the bounds, counted in UTF-8 bytes: 342 three-byte characters are 1026 bytes.
+  await assert.rejects(cache.getKey(issuer.jwksUri, '\u20ac'.repeat(342)), { code: 'ERR_KID_INVALID' });
+  assert.equal(await cache.getKey(issuer.jwksUri, '\u20ac'.repeat(341)), null);
 });
 
 // --- Bounds on what a response may cost ---------------------------------------------------------
