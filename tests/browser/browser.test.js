@@ -12,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { startJwksServer, makePublicJwk, JWKS_PATH } from '../support/jwks-server.js';
+import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkgDir = fileURLToPath(new URL('../../pkg/', import.meta.url));
+const supportDir = fileURLToPath(new URL('../support/', import.meta.url));
 const TEST = { timeout: 20_000 };
 
 let site; // the page origin: serves the page and pkg/
@@ -90,7 +92,7 @@ async function openHarness(p) {
 before(
   async () => {
     assertPackageBuilt();
-    site = await startJwksServer({ files: { '/pkg/': pkgDir, '/page/': here } });
+    site = await startJwksServer({ files: { '/pkg/': pkgDir, '/page/': here, '/support/': supportDir } });
     issuer = await startJwksServer();
     noCors = await startNoCorsServer([makePublicJwk('EC', 'no-cors-1')]);
     browser = await chromium.launch({
@@ -462,14 +464,7 @@ test('clear() forgets the cached sets', TEST, async () => {
   assert.equal(issuer.jwksRequests, 2);
 });
 
-// A real trap, provoked the only way the bounds leave: the wasm memory is grown to its limit, so
-// that the core's allocator cannot grow it, then a body arrives whose parsing needs more than the
-// allocator has left. ROOMY, parsed before, leaves the allocator about 1 MB of free space: enough to
-// take in the next body, so that the trap comes inside the core, while it holds the cache's state
-// (a trap while the body is being copied in, before the core is entered, leaves the core intact).
-const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
-// Within every bound (90 entries, about 400 KB, under the 512 KiB default), a few MB once parsed.
-const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
+// A real trap: see tests/support/wasm-trap.js.
 
 test('a trap in the wasm core (memory exhausted) fails every call on its fetches with ERR_JWKS_CORE_FAILURE; the same cache then works again', { timeout: 60_000 }, async (t) => {
   // A page of its own (in a context of its own): its wasm memory stays grown to the limit.

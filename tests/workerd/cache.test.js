@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
+import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
 
 let issuer;
 let mf;
@@ -206,15 +207,6 @@ test("a fetch failure whose message quotes 'cache' is a network error and leaves
     { url: issuer.jwksUri, cache: 'no-store' },
   ]);
 });
-
-// A real trap, provoked the only way the bounds leave: the wasm memory is grown to its limit, so
-// that the core's allocator cannot grow it, then a body arrives whose parsing needs more than the
-// allocator has left. ROOMY, parsed before, leaves the allocator about 1 MB of free space: enough to
-// take in the next body, so that the trap comes inside the core, while it holds the cache's state
-// (a trap while the body is being copied in, before the core is entered, leaves the core intact).
-const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
-// Within every bound (90 entries, about 400 KB, under the 512 KiB default), a few MB once parsed.
-const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
 
 /** Polls until `check()` is truthy, at most `ms`. */
 async function eventually(check, ms = 5_000) {

@@ -13,6 +13,7 @@ import { createJwksCache, JwksCacheError } from 'jwks-cache';
 // The package's own wasm-bindgen glue, by file (its `exports` do not offer it): esbuild resolves
 // the node_modules link to the same file the package imports, so this is the same module instance.
 import { initSync } from '../../node_modules/jwks-cache/wasm/jwks_cache.js';
+import { exhaustWasmMemory } from '../support/wasm-trap.js';
 
 let cache = createJwksCache();
 
@@ -23,28 +24,6 @@ globalThis.fetch = (input, init) => {
   fetches.push({ url: String(input instanceof Request ? input.url : input), cache: init?.cache ?? null });
   return runtimeFetch.call(globalThis, input, init);
 };
-
-/** Grows the memory in ever smaller steps until not even one more page is granted. */
-function exhaustMemory() {
-  // The glue is initialised already (by the package's workers entry): initSync hands back the
-  // exports of that instance without looking at its argument.
-  const { memory } = initSync({ module: new Uint8Array() });
-  const pages = () => memory.buffer.byteLength / 65536;
-  const pagesBefore = pages();
-  for (let step = 65536; step >= 1; step = Math.floor(step / 2)) {
-    for (;;) {
-      const room = 65536 - pages();
-      if (room === 0) break;
-      try {
-        memory.grow(Math.min(step, room));
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
-        break;
-      }
-    }
-  }
-  return { pagesBefore, pagesAfter: pages() };
-}
 
 export default {
   async fetch(request) {
@@ -65,7 +44,7 @@ export default {
       return new Response('ok');
     }
     if (url.pathname === '/fetches') return Response.json(fetches);
-    if (url.pathname === '/exhaust-memory') return Response.json(exhaustMemory());
+    if (url.pathname === '/exhaust-memory') return Response.json(exhaustWasmMemory(initSync({ module: new Uint8Array() }).memory));
     try {
       const jwk = await cache.getKey(param('uri'), param('kid'));
       return Response.json({ jwk, frozen: jwk === null ? null : Object.isFrozen(jwk) });

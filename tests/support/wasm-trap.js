@@ -1,0 +1,35 @@
+// How the tests provoke a real trap in the wasm core, the same way in Node, workerd and Chromium.
+// The bounds leave no way to exhaust the core's memory from outside, so the test does it first:
+//   1. the cache parses ROOMY_JWKS and drops it, which leaves the Rust allocator about 1 MB free:
+//      enough to take in the next body, so that the trap comes inside the core, while it holds the
+//      cache's state (a trap while a body is copied in, before the core is entered, harms nothing);
+//   2. exhaustWasmMemory grows the package's wasm memory to its limit, so the allocator cannot grow;
+//   3. the cache gets HUNGRY_JWKS: within every bound, but a few megabytes once parsed: it traps.
+// No Node APIs here: the worker bundle and the browser page import this module too.
+
+export const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
+// 90 entries, about 400 KB: under the default 100 keys and 512 KiB.
+export const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/**
+ * Grows `memory` (the package's own: `initSync` of its glue, already initialised, hands back its
+ * exports) as far as the runtime lets it, in ever smaller steps. Returns { pagesBefore, pagesAfter }.
+ */
+export function exhaustWasmMemory(memory) {
+  const pages = () => memory.buffer.byteLength / PAGE;
+  const pagesBefore = pages();
+  for (let step = MAX_PAGES; step >= 1; step = Math.floor(step / 2)) {
+    while (pages() < MAX_PAGES) {
+      try {
+        memory.grow(Math.min(step, MAX_PAGES - pages()));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        break;
+      }
+    }
+  }
+  return { pagesBefore, pagesAfter: pages() };
+}
