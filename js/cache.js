@@ -27,12 +27,20 @@ export class JwksCache {
   #fetch;
   /** Flight id -> callbacks of the callers waiting on that fetch. */
   #waiters = new Map();
+  /** What this cache's fetch has shown it refuses (see fetch-jwks.js): learnt per cache. */
+  #fetchQuirks = { noStoreRefused: false };
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    const { ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now } = options;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now;
+    try {
+      // Read once: a getter or a Proxy gets no second chance to answer differently.
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now } = options);
+    } catch (cause) {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+    }
     for (const [name, value] of [['fetch', fetch], ['now', now]]) {
       if (value !== undefined && typeof value !== 'function') {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
@@ -149,7 +157,7 @@ export class JwksCache {
     const waiters = this.#waiters;
     let result;
     try {
-      const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes };
+      const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
       result = this.#report(core, uri, flight, await fetchJwks(this.#fetch, uri, limits));
     } catch (unexpected) {
       // A bug, not an answer; still, no waiting caller may hang on it.
@@ -164,14 +172,16 @@ export class JwksCache {
   #report(core, uri, flight, outcome) {
     // The core failed and was replaced while this fetch ran; its callers were told.
     if (core !== this.#core) return { error: coreFailure('the fetch belonged to the failed core') };
-    let now;
-    try {
-      now = this.#now();
-    } catch (cause) {
-      return { error: clockFailure(cause) };
-    }
     let read;
     try {
+      let now;
+      try {
+        now = this.#now();
+      } catch (cause) {
+        // No time, no set: the fetch ends without one, and its waiters decide again at once.
+        core.abandon(uri, flight);
+        return { error: clockFailure(cause) };
+      }
       if (outcome.failed) return { error: core.fail(uri, flight, outcome.failed, outcome.detail, now) };
       read = core.finish(uri, flight, outcome.status, outcome.body, now);
     } catch (thrown) {
@@ -191,7 +201,10 @@ export class JwksCache {
    */
   #join(flight, deadline) {
     const longest = this.#core.timeoutMs + FLIGHT_GRACE_MS;
-    const wait = Math.min(Math.max(0, deadline - this.#readClock()), longest) + 1;
+    const now = this.#readClock();
+    // A reading that is no time (the core refuses it on the next decision) waits the least.
+    const left = typeof now === 'number' ? deadline - now : NaN;
+    const wait = (Number.isFinite(left) ? Math.min(Math.max(0, left), longest) : 0) + 1;
     const waiters = this.#waiters;
     let callbacks = waiters.get(flight);
     if (callbacks === undefined) waiters.set(flight, (callbacks = new Set()));

@@ -9,7 +9,7 @@ import { describe } from './errors.js';
  * @typedef {{ failed: 'network' | 'timeout' | 'too-large', detail: string }} JwksFailure
  * @returns {Promise<JwksResponse | JwksFailure>}
  */
-export async function fetchJwks(fetchImpl, uri, { timeoutMs, maxBytes }) {
+export async function fetchJwks(fetchImpl, uri, { timeoutMs, maxBytes, quirks }) {
   const controller = new AbortController();
   let timer;
   // Raced rather than trusted to the signal alone: a custom fetch may ignore it, and the body
@@ -21,7 +21,7 @@ export async function fetchJwks(fetchImpl, uri, { timeoutMs, maxBytes }) {
     }, timeoutMs);
   });
   try {
-    return await Promise.race([request(fetchImpl, uri, controller.signal, maxBytes), timedOut]);
+    return await Promise.race([request(fetchImpl, uri, controller.signal, maxBytes, quirks), timedOut]);
   } catch (error) {
     return { failed: 'network', detail: describeNetworkError(error) };
   } finally {
@@ -36,20 +36,21 @@ const TOO_LARGE = { failed: 'too-large', detail: '' };
 // The cache keeps sets itself; a refetch (above all the one on an unknown kid, for key rotation)
 // must reach the issuer, not a browser's HTTP cache honouring the JWKS's max-age. workerd before
 // its `cache_option_enabled` compatibility flag refuses the member, throwing an Error with exactly
-// this message (a plain Error, not a TypeError): then it is dropped for the rest of the process (a
-// property of the runtime, so recognised by the whole message and nothing less: no other
-// failure, whatever it quotes, may switch `no-store` off).
+// this message (a plain Error, not a TypeError): then the cache that saw it (`quirks`, one per
+// cache, so that one cache's custom fetch decides nothing for another) leaves it out from then on.
+// Recognised by the whole message and nothing less: no other failure, whatever it quotes, may
+// switch `no-store` off.
 const CACHE_MEMBER_REFUSED = "The 'cache' field on 'RequestInitializerDict' is not implemented.";
-let noStoreRefused = false;
 
-async function request(fetchImpl, uri, signal, maxBytes) {
+async function request(fetchImpl, uri, signal, maxBytes, quirks) {
   let response;
   try {
-    response = await fetchImpl(uri, noStoreRefused ? { signal, headers: HEADERS } : { signal, headers: HEADERS, cache: 'no-store' });
+    const init = quirks.noStoreRefused ? { signal, headers: HEADERS } : { signal, headers: HEADERS, cache: 'no-store' };
+    response = await fetchImpl(uri, init);
   } catch (error) {
-    if (noStoreRefused || !isCacheMemberRefusal(error)) throw error;
-    noStoreRefused = true;
-    return request(fetchImpl, uri, signal, maxBytes);
+    if (quirks.noStoreRefused || !isCacheMemberRefusal(error)) throw error;
+    quirks.noStoreRefused = true;
+    return request(fetchImpl, uri, signal, maxBytes, quirks);
   }
   // Anything but a number (a custom fetch may give anything) goes to the core as NaN: not a status.
   const status = typeof response.status === 'number' ? response.status : NaN;
@@ -58,7 +59,7 @@ async function request(fetchImpl, uri, signal, maxBytes) {
     response.body?.cancel().catch(() => {});
     return { status, body: NO_BODY };
   }
-  const body = await readBounded(response, maxBytes);
+  const body = await readBounded(response, maxBytes, signal);
   return body === undefined ? TOO_LARGE : { status, body };
 }
 
@@ -66,20 +67,32 @@ function isCacheMemberRefusal(error) {
   return error instanceof Error && error.message === CACHE_MEMBER_REFUSED;
 }
 
+// A stream may answer every read at once (a custom fetch's, with empty chunks, say): reading it
+// would then never leave the microtask queue, and the timeout, a timer, could never fire. Every
+// so many reads the loop yields to the timers.
+const READS_BETWEEN_YIELDS = 256;
+
 /**
- * The body's bytes (decoded from any Content-Encoding, as `fetch` delivers them), or undefined
- * as soon as they pass `maxBytes`: the rest is never read.
+ * A copy of the body's bytes (decoded from any Content-Encoding, as `fetch` delivers them), or
+ * undefined as soon as they pass `maxBytes`: the rest is never read. Always a copy in a buffer of
+ * our own, so that what the core parses and what JSON.parse reads afterwards are the same bytes
+ * (a stream's chunks may be views of memory that someone else can still change).
  */
-async function readBounded(response, maxBytes) {
+async function readBounded(response, maxBytes, signal) {
   if (!response.body) {
     // A custom fetch may hand back a Response-like object without a stream.
     const whole = new Uint8Array(await response.arrayBuffer());
-    return whole.byteLength > maxBytes ? undefined : whole;
+    return whole.byteLength > maxBytes ? undefined : whole.slice();
   }
   const reader = response.body.getReader();
   const chunks = [];
   let size = 0;
-  for (;;) {
+  for (let reads = 1; ; reads++) {
+    if (reads % READS_BETWEEN_YIELDS === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (signal.aborted) {
+      reader.cancel().catch(() => {});
+      throw new Error('timed out');
+    }
     const { done, value } = await reader.read();
     if (done) break;
     if (!ArrayBuffer.isView(value)) throw new TypeError('the response body stream gave something other than bytes');
@@ -88,9 +101,8 @@ async function readBounded(response, maxBytes) {
       reader.cancel().catch(() => {});
       return undefined;
     }
-    chunks.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    if (value.byteLength > 0) chunks.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
   }
-  if (chunks.length === 1) return chunks[0];
   const body = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {

@@ -20,7 +20,10 @@ export function keyView(read, body) {
     // TextDecoder skips a leading byte order mark, as the core does.
     const entries = JSON.parse(utf8.decode(body)).keys;
     for (let at = 0; at < read.keys.length; at += 2) {
-      keys.set(read.keys[at], deepFreeze(entries[read.keys[at + 1]]));
+      const [kid, jwk] = [read.keys[at], entries[read.keys[at + 1]]];
+      // Cannot differ (both read the same bytes, copied once); checked, as a wrong key is the worst outcome.
+      if (jwk?.kid !== kid) throw new Error('the core and JSON.parse read different documents');
+      keys.set(kid, deepFreeze(jwk));
     }
   }
   return Object.freeze({

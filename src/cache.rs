@@ -283,25 +283,53 @@ impl JwksCache {
         outcome: FetchOutcome<'_>,
         now: Millis,
     ) -> Result<Fetched, CacheError> {
-        let current = self.entries.get_mut(uri).filter(|e| e.flight.is_some_and(|f| f.id == flight));
-        let current = match current {
-            Some(entry) => {
-                entry.flight = None;
-                Some(entry)
+        let is_current = self.end_flight(uri, flight);
+        let read = read_response(outcome, &self.config);
+        let entry = self.entries.get_mut(uri).filter(|_| is_current);
+        let keys = match read {
+            Ok(keys) => Rc::new(keys),
+            Err(error) => {
+                self.forget_if_empty(uri);
+                return Err(error);
             }
-            None => None,
         };
-
-        let keys = Rc::new(read_response(outcome, &self.config)?);
         let fresh_until = now.saturating_add(self.config.ttl_ms);
-        let stored = match current {
+        let stored = match entry {
             Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
                 entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until });
                 true
             }
             _ => false,
         };
+        self.forget_if_empty(uri);
         Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
+    }
+
+    /// Ends the fetch `flight` without a result (the host could not report one, as when its
+    /// clock failed): callers waiting on it decide again at once instead of at its deadline.
+    /// Returns whether it was the URI's current fetch.
+    pub fn abandon(&mut self, uri: &str, flight: FlightId) -> bool {
+        let was_current = self.end_flight(uri, flight);
+        self.forget_if_empty(uri);
+        was_current
+    }
+
+    fn end_flight(&mut self, uri: &str, flight: FlightId) -> bool {
+        match self.entries.get_mut(uri).filter(|e| e.flight.is_some_and(|f| f.id == flight)) {
+            Some(entry) => {
+                entry.flight = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A URI with neither a set nor a fetch is forgotten: URIs whose fetches failed must not
+    /// pile up.
+    fn forget_if_empty(&mut self, uri: &str) {
+        if self.entries.get(uri).is_some_and(|e| e.set.is_none() && e.flight.is_none()) {
+            self.entries.remove(uri);
+        }
     }
 
     /// Forgets every set. Fetches still running deliver their result to their callers, but it
@@ -340,7 +368,7 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
     let uri = match uri {
         Input::Absent | Input::Given("") => return Err(CacheError::UriMissing),
         Input::WrongType => return Err(CacheError::UriInvalid("it must be a string".into())),
-        Input::Refused(uri, why) => return Err(CacheError::UriInvalid(format!("{why}: {:?}", shorten(uri)))),
+        Input::Refused(uri, why) => return Err(CacheError::UriInvalid(format!("{why}: {:?}", shorten(&redacted(uri))))),
         Input::Oversized => return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes"))),
         Input::Given(uri) if uri.len() > MAX_URI_BYTES => {
             return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes")))
@@ -353,13 +381,23 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
     } else if lower.starts_with("http://") {
         &uri[7..]
     } else {
-        return Err(CacheError::UriInvalid(format!("expected an http: or https: URL, got {:?}", shorten(uri))));
+        return Err(CacheError::UriInvalid(format!("expected an http: or https: URL, got {:?}", shorten(&redacted(uri)))));
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(CacheError::UriInvalid(format!("not a valid URL: {:?}", shorten(uri))));
+        return Err(CacheError::UriInvalid(format!("not a valid URL: {:?}", shorten(&redacted(uri)))));
     }
     Ok(uri)
+}
+
+/// The URI as an error message may quote it: user information (`user:password@`) becomes `***@`.
+fn redacted(uri: &str) -> std::borrow::Cow<'_, str> {
+    let authority_at = uri.find("://").map_or(0, |at| at + 3);
+    let authority_end = uri[authority_at..].find(['/', '?', '#']).map_or(uri.len(), |end| authority_at + end);
+    match uri[authority_at..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &uri[..authority_at], &uri[authority_at + at..]).into(),
+        None => uri.into(),
+    }
 }
 
 fn checked_kid(kid: Input<&str>) -> Result<&str, CacheError> {
@@ -699,6 +737,48 @@ mod tests {
             let err = cache.finish(URI, flight, FetchOutcome::Response { status, body: KEYS_A }, 0).unwrap_err();
             assert_eq!((err.code(), err.status()), ("ERR_JWKS_HTTP_STATUS", Some(status)));
         }
+    }
+
+    #[test]
+    fn uris_whose_fetches_failed_are_forgotten() {
+        let mut cache = JwksCache::new(Config::default());
+        for n in 0..100 {
+            let uri = format!("https://issuer.example/{n}");
+            let flight = fetch_id(cache.decide(Input::Given(&uri), Input::Given("a"), 0).unwrap());
+            cache.finish(&uri, flight, FetchOutcome::Response { status: 500, body: b"" }, 1).unwrap_err();
+        }
+        assert_eq!(cache.entries.len(), 0);
+        // A superseded fetch's body without keys, and an abandoned fetch, leave nothing either.
+        let flight = fetch_id(decide(&mut cache, "a", 0));
+        assert!(cache.abandon(URI, flight));
+        assert!(!cache.abandon(URI, flight), "only once");
+        assert_eq!(cache.entries.len(), 0);
+        // A URI with a cached set stays when its refresh fails.
+        warm(&mut cache, KEYS_A, 0);
+        let flight = fetch_id(decide(&mut cache, "b", 1));
+        cache.finish(URI, flight, FetchOutcome::TimedOut, 2).unwrap_err();
+        assert_found(decide(&mut cache, "a", 3), "kept");
+    }
+
+    #[test]
+    fn an_abandoned_fetch_lets_its_waiters_fetch_at_once() {
+        let mut cache = JwksCache::new(Config::default());
+        let flight = fetch_id(decide(&mut cache, "a", 0));
+        assert!(matches!(decide(&mut cache, "a", 1), Decision::Join { .. }));
+        cache.abandon(URI, flight);
+        assert_ne!(fetch_id(decide(&mut cache, "a", 2)), flight);
+    }
+
+    #[test]
+    fn uri_messages_never_quote_credentials() {
+        let mut cache = JwksCache::new(Config::default());
+        for uri in ["ftp://admin:s3cret@host/jwks", "https://admin:s3cret@host /jwks"] {
+            let message = decide_err(&mut cache, Input::Given(uri), Input::Given("a")).to_string();
+            assert!(!message.contains("s3cret") && message.contains("***@"), "{message}");
+        }
+        let message = decide_err(&mut cache, Input::Refused("https://u:p@h/x", "has credentials"), Input::Given("a")).to_string();
+        assert_eq!(message, "JWKS URI invalid: has credentials: \"https://***@h/x\"");
+        assert_eq!(redacted("https://h/a@b"), "https://h/a@b", "an @ in the path is not user information");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   `Response.json()` does;
 //! - arrays and objects nest at most [`MAX_JSON_DEPTH`] levels, and the `keys` array holds at most
 //!   the caller's bound of entries: real sets hold a handful, and every entry costs time;
+//! - a document that is not valid JSON is refused whole, whatever part of it is wrong (a number
+//!   out of range, a lone surrogate escape): parsers disagree on what such a document says;
 //! - the keys are the objects in the top-level `keys` array that carry a non-empty string `kid` of
 //!   at most [`MAX_KID_BYTES`] bytes (the longest kid a lookup accepts, so that a key no lookup
 //!   could name never enters a set); every other entry is ignored and never makes the rest of the
@@ -30,13 +32,13 @@ pub const MAX_KID_BYTES: usize = 1024;
 pub const MAX_JSON_DEPTH: usize = 16;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One key of a set: its kid, the key object (a JSON object), and where it stands in the
-/// response's `keys` array, so that the host can take its own copy from the same document.
+/// One key of a set: its kid, and where it stands in the response's `keys` array, so that the
+/// host takes the key object from the same document. The core keeps no parsed copy of the key: a
+/// cached set costs its kids, not its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
     pub index: usize,
-    pub value: Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +65,7 @@ impl KeySet {
             ParseError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
             ParseError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
         })?;
-        let mut document = document;
-        let Some(Value::Array(mut entries)) = document.get_mut("keys").map(Value::take) else {
+        let Some(Value::Array(entries)) = document.get("keys") else {
             return Ok(KeySet::empty(false));
         };
         if entries.len() > max_keys {
@@ -98,10 +99,8 @@ impl KeySet {
                 set.ambiguous.push(kid);
                 continue;
             }
-            // Each entry belongs to one kid: moved out, never copied.
-            let value = std::mem::take(&mut entries[first]);
             set.index.insert(kid.clone(), set.keys.len());
-            set.keys.push(Jwk { kid, index: first, value });
+            set.keys.push(Jwk { kid, index: first });
         }
         Ok(set)
     }
@@ -172,7 +171,7 @@ mod tests {
         assert!(set.is_jwk_set());
         assert_eq!(kids(&set), ["a", "b"]);
         match set.lookup("b") {
-            KeyLookup::Found(jwk) => assert_eq!(jwk.value["crv"], "Ed25519"),
+            KeyLookup::Found(jwk) => assert_eq!(jwk.index, 6),
             other => panic!("expected b, got {other:?}"),
         }
         assert_eq!(set.lookup("c"), KeyLookup::Absent);
@@ -222,7 +221,7 @@ mod tests {
         assert_eq!(kids(&set), ["a"]);
         assert_eq!(set.ambiguous_kids(), ["b"]);
         match set.lookup("a") {
-            KeyLookup::Found(jwk) => assert_eq!((jwk.index, jwk.value["n"].as_u64()), (0, Some(1)), "the first copy"),
+            KeyLookup::Found(jwk) => assert_eq!(jwk.index, 0, "the first copy"),
             other => panic!("expected a, got {other:?}"),
         }
     }

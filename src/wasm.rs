@@ -26,6 +26,10 @@ extern "C" {
     type Url;
     #[wasm_bindgen(constructor, js_class = "URL", catch)]
     fn parse(input: &str) -> Result<Url, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn username(this: &Url) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn password(this: &Url) -> String;
 }
 
 #[wasm_bindgen]
@@ -87,7 +91,11 @@ impl CacheCore {
     /// Reports a response to the fetch `flight`; returns where the keys of the set it read stand
     /// (see [`read_set`]), or throws `{ code, message, status? }`.
     pub fn finish(&mut self, uri: &str, flight: u32, status: f64, body: &[u8], now: &JsValue) -> Result<Object, JsValue> {
-        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let now = checked_clock(number_input(now)).map_err(|error| {
+            // No time, no set: the fetch ends without one, and its waiters decide again at once.
+            self.core.abandon(uri, flight);
+            to_js_error(error)
+        })?;
         // A custom fetch may report any number: keep it whole, never wrapped into 16 bits.
         let status = if status.fract() == 0.0 { status as u32 } else { 0 };
         let fetched = self.core.finish(uri, flight, FetchOutcome::Response { status, body }, now);
@@ -108,6 +116,11 @@ impl CacheCore {
             Err(error) => to_js_error(error),
             Ok(_) => unreachable!("a fetch without a response cannot yield a set"),
         }
+    }
+
+    /// Ends the fetch `flight` without a result (the host's clock failed while reporting it).
+    pub fn abandon(&mut self, uri: &str, flight: u32) {
+        self.core.abandon(uri, flight);
     }
 
     pub fn clear(&mut self) {
@@ -138,13 +151,19 @@ fn read_set(fetched: Fetched) -> Object {
     read
 }
 
-/// A URI that passes the core's own checks must also be one the host's URL parser accepts.
+/// A URI that passes the core's own checks must also be one the host's URL parser accepts, and
+/// without credentials, which `fetch` refuses (and which no message may quote).
 fn uri_input(input: Input<&str>) -> Input<&str> {
-    match input {
-        Input::Given(uri) if checked_uri(input).is_ok() && Url::parse(uri).is_err() => {
-            Input::Refused(uri, "not a URL that fetch can parse")
+    let Input::Given(uri) = input else { return input };
+    if checked_uri(input).is_err() {
+        return input;
+    }
+    match Url::parse(uri) {
+        Err(_) => Input::Refused(uri, "not a URL that fetch can parse"),
+        Ok(url) if !url.username().is_empty() || !url.password().is_empty() => {
+            Input::Refused(uri, "it has credentials (user:password@), which fetch refuses")
         }
-        input => input,
+        Ok(_) => input,
     }
 }
 

@@ -389,3 +389,83 @@ test('a gzip response within the bound is read whole', async () => {
   issuer.behave('respond', (req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(body));
   assert.deepEqual(await createJwksCache().getKey(issuer.jwksUri, 'big'), issuer.keys[0]);
 });
+
+// --- Found by the attacker pass on the hardened package -----------------------------------------
+
+test('a body stream that answers every read at once (empty chunks) still times out', async () => {
+  const endless = () => new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(0)) }));
+  const cache = createJwksCache({ timeoutMs: 100, fetch: fakeFetch(endless) });
+  await assert.rejects(cache.getKey('https://issuer.test/jwks', 'a'), { code: 'ERR_JWKS_TIMEOUT' });
+});
+
+test('one reading that is no number, just as a caller starts waiting, costs a retry, never a raw TypeError', async () => {
+  for (const bad of [1n, Symbol('now'), { valueOf: () => { throw new Error('no'); } }]) {
+    // Readings: 1 the leader's decision, 2 the joiner's decision, 3 the joiner's wait: the bad one.
+    let reads = 0;
+    const cache = createJwksCache({ now: () => (++reads === 3 ? bad : 1_700_000_000_000) });
+    issuer.behave('slow', 100);
+    const leader = cache.getKey(issuer.jwksUri, 'ec-1');
+    // The joiner's wait ends at once; its next decision, on a good reading, joins the fetch again.
+    assert.equal((await cache.getKey(issuer.jwksUri, 'ec-1')).kid, 'ec-1', typeof bad);
+    assert.equal((await leader).kid, 'ec-1');
+  }
+});
+
+test('a clock that throws while a response is reported ends that fetch: the next caller fetches at once', async () => {
+  let armed = false;
+  const cache = createJwksCache({
+    now: () => {
+      if (armed) {
+        armed = false;
+        throw new Error('clock glitch');
+      }
+      return 1_700_000_000_000; // stands still: a fetch left running would hold callers forever
+    },
+  });
+  issuer.behave('slow', 50);
+  const first = cache.getKey(issuer.jwksUri, 'ec-1');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  armed = true;
+  await assert.rejects(first, { code: 'ERR_CLOCK_INVALID', message: 'Clock invalid: now() threw: clock glitch' });
+  assert.equal((await cache.getKey(issuer.jwksUri, 'ec-1')).kid, 'ec-1');
+  assert.equal(issuer.jwksRequests, 2);
+});
+
+test('a URI with credentials is refused before any request, and no message quotes them', async () => {
+  const withCredentials = issuer.jwksUri.replace('http://', 'http://admin:s3cret-password@');
+  await assert.rejects(createJwksCache().getKey(withCredentials, 'ec-1'), (error) => {
+    assert.equal(error.code, 'ERR_JWKS_URI_INVALID');
+    assert.match(error.message, /credentials/);
+    assert.ok(!error.message.includes('s3cret'), error.message);
+    return true;
+  });
+  await assert.rejects(createJwksCache().getKey('ftp://admin:s3cret-password@host/jwks', 'a'), (error) => !error.message.includes('s3cret'));
+  assert.equal(issuer.jwksRequests, 0);
+});
+
+test("one cache's fetch refusing the cache member decides nothing for another cache", async () => {
+  const refusal = () => Object.assign(new Error("The 'cache' field on 'RequestInitializerDict' is not implemented."));
+  const seen = { old: [], other: [] };
+  const oldRuntime = createJwksCache({
+    fetch: (input, init) => {
+      seen.old.push(init.cache ?? null);
+      if (init.cache !== undefined) throw refusal();
+      return fetch(input, init);
+    },
+  });
+  const other = createJwksCache({ fetch: (input, init) => (seen.other.push(init.cache ?? null), fetch(input, init)) });
+  assert.equal((await oldRuntime.getKey(issuer.jwksUri, 'ec-1')).kid, 'ec-1');
+  assert.equal((await oldRuntime.getKey(issuer.jwksUri, 'unknown')), null);
+  assert.equal((await other.getKey(issuer.jwksUri, 'ec-1')).kid, 'ec-1');
+  assert.deepEqual(seen, { old: ['no-store', null, null], other: ['no-store'] });
+});
+
+test('an options object that cannot be read is ERR_INVALID_OPTION', () => {
+  const hostile = [
+    { get ttlMs() { throw new Error('getter'); } },
+    new Proxy({}, { get() { throw new Error('trap'); } }),
+  ];
+  for (const options of hostile) {
+    assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION', message: 'Invalid option: the options object could not be read' });
+  }
+});
