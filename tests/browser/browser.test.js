@@ -312,20 +312,21 @@ test("a URI fetch cannot parse, naming 'cache', is ERR_JWKS_URI_INVALID with no 
   ]);
 });
 
-test("a fetch failure whose message quotes 'cache' is a network error and leaves no-store on", TEST, async () => {
-  // Chromium's fetch refuses a URL with credentials, quoting it: "Request cannot be constructed
-  // from a URL that includes credentials: <url>". Nothing is sent.
+test("a URI with credentials, naming 'cache', is refused by the cache without quoting them; no-store stays on", TEST, async () => {
+  // Chromium's fetch would refuse it too, quoting the whole URL (credentials and 'cache' included)
+  // in "Request cannot be constructed from a URL that includes credentials: <url>".
   const withCredentials = `${issuer.origin.replace('http://', 'http://user:secret@')}/'cache'`;
   const requestsBefore = pageRequests.length;
   const cache = await createCache({ ttlMs: 600_000 });
-  const failed = await getKey(cache, withCredentials, 'ec-1');
-  assertError(failed, {
-    name: 'JwksFetchError',
-    code: 'ERR_JWKS_NETWORK',
-    message: /^Failed to fetch JWKS \(network error: .*'cache'/,
+  const refused = await getKey(cache, withCredentials, 'ec-1');
+  assertError(refused, {
+    name: 'JwksArgumentError',
+    code: 'ERR_JWKS_URI_INVALID',
+    message: /^JWKS URI invalid: it has credentials/,
     status: undefined,
-    classes: ['JwksCacheError', 'JwksFetchError'],
+    classes: ['JwksCacheError', 'JwksArgumentError'],
   });
+  assert.ok(!refused.error.message.includes('secret'), refused.error.message);
   assert.deepEqual(pageRequests.slice(requestsBefore).map((r) => r.url()), [], 'no request was sent');
 
   await assertRotationReachesIssuer(cache);
