@@ -143,7 +143,13 @@ export class JwksCache {
   #restart(failed, cause) {
     const failure = coreFailure(cause);
     if (failed !== this.#core) return failure;
-    this.#core = new CacheCore(...this.#coreOptions);
+    try {
+      this.#core = new CacheCore(...this.#coreOptions);
+    } catch {
+      // Not even a fresh core fits in the wasm memory: the calls go on failing with this error,
+      // and each tries again.
+      return failure;
+    }
     this.#views = new Map();
     const waiters = this.#waiters;
     this.#waiters = new Map();

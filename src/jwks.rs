@@ -21,9 +21,13 @@
 //!   JSON has a single number type), member order does not matter.
 
 use crate::error::CacheError;
-use crate::strict_json::{self, ParseError};
+use crate::strict_json::{self, CheckError, MemberName};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
 
 /// Key ids longer than this are refused: no issuer needs them, and a kid is attacker input.
 pub const MAX_KID_BYTES: usize = 1024;
@@ -32,13 +36,14 @@ pub const MAX_KID_BYTES: usize = 1024;
 pub const MAX_JSON_DEPTH: usize = 16;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One key of a set: its kid, and where it stands in the response's `keys` array, so that the
-/// host takes the key object from the same document. The core keeps no parsed copy of the key: a
-/// cached set costs its kids, not its keys.
+/// One key of a set: its kid, where it stands in the response's `keys` array, and the bytes of
+/// the body that hold it, from which the host builds the key object. The core keeps no parsed
+/// copy of the key: a cached set costs its kids, not its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
     pub index: usize,
+    pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,14 +63,14 @@ pub struct KeySet {
 
 impl KeySet {
     /// Reads the body of a 2xx JWKS response whose `keys` array may hold up to `max_keys`
-    /// entries.
+    /// entries. The whole body is checked first; then only the entries of `keys` are read.
     pub fn from_body(body: &[u8], max_keys: usize) -> Result<KeySet, CacheError> {
-        let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-        let document = strict_json::parse(body, MAX_JSON_DEPTH).map_err(|error| match error {
-            ParseError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
-            ParseError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
+        let start = if body.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
+        let text = strict_json::check(&body[start..], MAX_JSON_DEPTH).map_err(|error| match error {
+            CheckError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
+            CheckError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
         })?;
-        let Some(Value::Array(entries)) = document.get("keys") else {
+        let Some(entries) = key_entries(text) else {
             return Ok(KeySet::empty(false));
         };
         if entries.len() > max_keys {
@@ -74,33 +79,32 @@ impl KeySet {
 
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
         let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
-        let mut slot_of: HashMap<&str, usize> = HashMap::new();
+        let mut slot_of: HashMap<String, usize> = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
-            let Some(kid) = entry.get("kid").and_then(Value::as_str) else {
-                continue;
-            };
-            if kid.is_empty() || kid.len() > MAX_KID_BYTES || !entry.is_object() {
+            let Some(kid) = kid_of(entry) else { continue };
+            if kid.is_empty() || kid.len() > MAX_KID_BYTES {
                 continue;
             }
-            match slot_of.get(kid) {
+            match slot_of.get(&kid) {
                 Some(&slot) => by_kid[slot].1.push(index),
                 None => {
-                    slot_of.insert(kid, by_kid.len());
-                    by_kid.push((kid.to_owned(), vec![index]));
+                    slot_of.insert(kid.clone(), by_kid.len());
+                    by_kid.push((kid, vec![index]));
                 }
             }
         }
-        drop(slot_of);
 
         let mut set = KeySet::empty(true);
         for (kid, copies) in by_kid {
-            let first = copies[0];
-            if copies[1..].iter().any(|&other| !same_json(&entries[other], &entries[first])) {
+            let first = entries[copies[0]];
+            if copies[1..].iter().any(|&other| !same_entry(entries[other], first)) {
                 set.ambiguous.push(kid);
                 continue;
             }
+            // The entry's place in the body as given, byte order mark included.
+            let offset = first.get().as_ptr() as usize - body.as_ptr() as usize;
             set.index.insert(kid.clone(), set.keys.len());
-            set.keys.push(Jwk { kid, index: first });
+            set.keys.push(Jwk { kid, index: copies[0], span: offset..offset + first.get().len() });
         }
         Ok(set)
     }
@@ -130,6 +134,80 @@ impl KeySet {
     /// False when the body was JSON but had no `keys` array.
     pub fn is_jwk_set(&self) -> bool {
         self.is_jwk_set
+    }
+}
+
+/// The entries of the document's `keys` array, as the text of each, or None when the document is
+/// not an object with a `keys` array. `text` is checked JSON: no duplicate members, bounded depth.
+fn key_entries(text: &str) -> Option<Vec<&RawValue>> {
+    struct KeysMember;
+    impl<'de> Visitor<'de> for KeysMember {
+        type Value = Option<&'de RawValue>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JWK Set")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = None;
+            while let Some(name) = map.next_key_seed(MemberName)? {
+                if name == "keys" {
+                    keys = Some(map.next_value::<&RawValue>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(keys)
+        }
+    }
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let keys = serde_json::Deserializer::from_slice(text.as_bytes()).deserialize_map(KeysMember).ok()??;
+    if !keys.get().starts_with('[') {
+        return None;
+    }
+    serde_json::from_slice(keys.get().as_bytes()).ok()
+}
+
+/// The kid of an entry of `keys`: the string member `kid` of an object, else None.
+fn kid_of(entry: &RawValue) -> Option<String> {
+    struct KidMember;
+    impl<'de> Visitor<'de> for KidMember {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JWK")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kid = None;
+            while let Some(name) = map.next_key_seed(MemberName)? {
+                if name == "kid" {
+                    let value = map.next_value::<&RawValue>()?;
+                    kid = serde_json::from_slice::<String>(value.get().as_bytes()).ok();
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(kid)
+        }
+    }
+    if !entry.get().starts_with('{') {
+        return None;
+    }
+    serde_json::Deserializer::from_slice(entry.get().as_bytes()).deserialize_map(KidMember).ok()?
+}
+
+/// Whether two entries are copies of one key: the same text, or the same JSON value. Only
+/// entries that share a kid are compared, two at a time, so parsing them costs little.
+fn same_entry(a: &RawValue, b: &RawValue) -> bool {
+    if a.get() == b.get() {
+        return true;
+    }
+    match (serde_json::from_slice::<Value>(a.get().as_bytes()), serde_json::from_slice::<Value>(b.get().as_bytes())) {
+        (Ok(a), Ok(b)) => same_json(&a, &b),
+        _ => false,
     }
 }
 
@@ -171,7 +249,10 @@ mod tests {
         assert!(set.is_jwk_set());
         assert_eq!(kids(&set), ["a", "b"]);
         match set.lookup("b") {
-            KeyLookup::Found(jwk) => assert_eq!(jwk.index, 6),
+            KeyLookup::Found(jwk) => {
+                assert_eq!(jwk.index, 6);
+                assert_eq!(&body[jwk.span.clone()], br#"{"kty":"OKP","kid":"b","crv":"Ed25519","x":"y"}"#);
+            }
             other => panic!("expected b, got {other:?}"),
         }
         assert_eq!(set.lookup("c"), KeyLookup::Absent);
@@ -228,8 +309,10 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_before_the_json_is_skipped() {
-        let set = KeySet::from_body(b"\xEF\xBB\xBF{\"keys\":[{\"kid\":\"a\"}]}", 100).unwrap();
+        let body = b"\xEF\xBB\xBF{\"keys\":[ {\"kid\":\"a\"} ]}";
+        let set = KeySet::from_body(body, 100).unwrap();
         assert_eq!(kids(&set), ["a"]);
+        assert_eq!(&body[set.keys()[0].span.clone()], br#"{"kid":"a"}"#, "the span counts the mark, not the spaces");
         assert!(KeySet::from_body(b"\xEF\xBB\xBF\xEF\xBB\xBF{}", 100).is_err(), "one mark, not several");
     }
 

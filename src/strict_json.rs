@@ -1,37 +1,46 @@
-//! JSON parsing that refuses what parsers disagree on, and what would cost too much.
+//! JSON checking that refuses what parsers disagree on, and what would cost too much, without
+//! building the document.
 //!
-//! `serde_json::Value` keeps the last of two members with the same name; `JSON.parse` does the
-//! same, other parsers keep the first or fail. A document whose meaning depends on the parser is
-//! refused here, so the cache and every later verifier see one unambiguous value. Trailing
-//! non-whitespace is refused by `serde_json::from_slice` itself, and so are lone surrogates in
-//! `\u` escapes (which `JSON.parse` would accept), so every string is well-formed Unicode.
-//! Nesting is bounded by the caller's `max_depth`, far below serde_json's own limit (128).
+//! `JSON.parse` keeps the last of two members with the same name; other parsers keep the first or
+//! fail. A document whose meaning depends on the parser is refused here, so the cache and every
+//! later reader (the JS layer's `JSON.parse`, a verifier) see one unambiguous value. Trailing
+//! non-whitespace is refused by serde_json itself, and so are lone surrogates in `\u` escapes
+//! (which `JSON.parse` would accept) and numbers out of the f64 range, so every string is
+//! well-formed Unicode. Nesting is bounded by the caller's `max_depth`, far below serde_json's own
+//! limit (128).
+//!
+//! Nothing is kept: checking costs the member names of the objects still open (to find
+//! duplicates), not a tree of the whole document, so a hostile body cannot multiply its size in
+//! memory. The caller reads what it needs afterwards from the checked text.
 
-use serde::de::{self, Deserializer, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::fmt;
 
 #[derive(Debug)]
-pub enum ParseError {
+pub enum CheckError {
     /// Not exactly one well-formed JSON value, or duplicate member names.
     Invalid(serde_json::Error),
     /// Arrays and objects nested deeper than allowed.
     TooDeep,
 }
 
-/// Parses one JSON value, failing on duplicate member names at any depth and on arrays and
-/// objects nested more than `max_depth` levels deep (a scalar document is depth 0, `[]` is 1).
-pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Value, ParseError> {
+/// Checks that `bytes` is exactly one JSON value, without duplicate member names at any depth and
+/// with arrays and objects nested at most `max_depth` levels (a scalar is depth 0, `[]` is 1).
+/// Returns the text, which is then known to be valid UTF-8 and valid JSON.
+pub fn check(bytes: &[u8], max_depth: usize) -> Result<&str, CheckError> {
     let too_deep = Cell::new(false);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed = Nested { levels_left: max_depth, too_deep: &too_deep }
+    let checked = Nested { levels_left: max_depth, too_deep: &too_deep }
         .deserialize(&mut deserializer)
-        .and_then(|value| deserializer.end().map(|()| value));
-    match parsed {
-        Ok(value) => Ok(value),
-        Err(_) if too_deep.get() => Err(ParseError::TooDeep),
-        Err(error) => Err(ParseError::Invalid(error)),
+        .and_then(|()| deserializer.end());
+    match checked {
+        // Checked JSON is UTF-8: strings were validated, everything else is ASCII.
+        Ok(()) => Ok(std::str::from_utf8(bytes).expect("checked JSON is UTF-8")),
+        Err(_) if too_deep.get() => Err(CheckError::TooDeep),
+        Err(error) => Err(CheckError::Invalid(error)),
     }
 }
 
@@ -53,69 +62,89 @@ impl Nested<'_> {
 }
 
 impl<'de> DeserializeSeed<'de> for Nested<'_> {
-    type Value = Value;
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Nested<'_> {
-    type Value = Value;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let item = self.inner()?;
-        let mut items = Vec::new();
-        while let Some(value) = seq.next_element_seed(item)? {
-            items.push(value);
-        }
-        Ok(Value::Array(items))
+        while seq.next_element_seed(item)?.is_some() {}
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let member = self.inner()?;
-        let mut members = Map::new();
-        while let Some(name) = map.next_key::<String>()? {
-            let value = map.next_value_seed(member)?;
-            if members.contains_key(&name) {
+        let mut names = BTreeSet::new();
+        while let Some(name) = map.next_key_seed(MemberName)? {
+            map.next_value_seed(member)?;
+            if names.contains(&name) {
                 let name = crate::error::shorten(&name);
                 return Err(de::Error::custom(format_args!("duplicate member {name:?}")));
             }
-            members.insert(name, value);
+            names.insert(name);
         }
-        Ok(Value::Object(members))
+        Ok(())
+    }
+}
+
+/// A member name, borrowed from the document unless it has escapes.
+pub struct MemberName;
+
+impl<'de> DeserializeSeed<'de> for MemberName {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberName {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(name))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(name.to_owned()))
     }
 }
 
@@ -124,17 +153,16 @@ mod tests {
     use super::*;
 
     fn invalid(bytes: &[u8]) -> String {
-        match parse(bytes, 16) {
-            Err(ParseError::Invalid(error)) => error.to_string(),
+        match check(bytes, 16) {
+            Err(CheckError::Invalid(error)) => error.to_string(),
             other => panic!("expected invalid JSON, got {other:?}"),
         }
     }
 
     #[test]
-    fn parses_ordinary_json() {
-        let value = parse(br#"{"a":[1,2.5,"x",null,true,{"b":{}}]}"#, 16).unwrap();
-        assert_eq!(value["a"][2], "x");
-        assert_eq!(value["a"][5]["b"], Value::Object(Map::new()));
+    fn accepts_ordinary_json() {
+        let text = r#"{"a":[1,2.5,"x",null,true,{"b":{}}],"c\u0041":-0}"#;
+        assert_eq!(check(text.as_bytes(), 16).unwrap(), text);
     }
 
     #[test]
@@ -142,6 +170,7 @@ mod tests {
         assert!(invalid(br#"{"keys":[],"keys":[]}"#).contains("duplicate member \"keys\""));
         invalid(br#"{"keys":[{"kid":"a","kid":"b"}]}"#);
         invalid(br#"{"keys":[{"kid":"a","\u006bid":"b"}]}"#);
+        assert!(check(br#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#, 16).is_ok(), "one name per object");
     }
 
     #[test]
@@ -153,25 +182,27 @@ mod tests {
     }
 
     #[test]
-    fn refuses_trailing_garbage_non_json_and_lone_surrogates() {
+    fn refuses_trailing_garbage_non_json_lone_surrogates_and_numbers_out_of_range() {
         invalid(br#"{"keys":[]} x"#);
         invalid(b"<html>502 Bad Gateway</html>");
         invalid(b"");
         invalid(br#"{"kid":"\ud800"}"#);
         invalid(br#"{"kid":"\udc00x"}"#);
-        assert!(parse(b"{\"keys\":[]}\n", 16).is_ok(), "trailing whitespace is fine");
-        assert_eq!(parse(br#""\ud83d\ude00""#, 16).unwrap(), "\u{1F600}", "a surrogate pair is one character");
+        invalid(br#"{"n":1e400}"#);
+        invalid(b"{\"kid\":\"\xff\"}");
+        assert!(check(b"{\"keys\":[]}\n", 16).is_ok(), "trailing whitespace is fine");
+        assert!(check(br#""\ud83d\ude00""#, 16).is_ok(), "a surrogate pair is one character");
     }
 
     #[test]
     fn bounds_nesting_at_the_given_depth() {
-        assert!(parse(b"[[[]]]", 3).is_ok());
-        assert!(matches!(parse(b"[[[[]]]]", 3), Err(ParseError::TooDeep)));
-        assert!(matches!(parse(br#"{"a":{"b":{"c":{}}}}"#, 3), Err(ParseError::TooDeep)));
-        assert!(parse(b"7", 0).is_ok());
+        assert!(check(b"[[[]]]", 3).is_ok());
+        assert!(matches!(check(b"[[[[]]]]", 3), Err(CheckError::TooDeep)));
+        assert!(matches!(check(br#"{"a":{"b":{"c":{}}}}"#, 3), Err(CheckError::TooDeep)));
+        assert!(check(b"7", 0).is_ok());
         let deep = "[".repeat(100_000);
-        assert!(matches!(parse(deep.as_bytes(), 16), Err(ParseError::TooDeep)));
+        assert!(matches!(check(deep.as_bytes(), 16), Err(CheckError::TooDeep)));
         let deep = format!("{}{}", "[".repeat(16), "]".repeat(16));
-        assert!(parse(deep.as_bytes(), 16).is_ok());
+        assert!(check(deep.as_bytes(), 16).is_ok());
     }
 }

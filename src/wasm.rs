@@ -10,8 +10,8 @@
 //! core would look up another kid than the JS layer), and a URI that the host's own URL parser,
 //! the one `fetch` uses, refuses. Everything else is the core's to decide.
 //!
-//! The binding never builds key objects: it tells the JS layer where each key stands in the
-//! response, and the JS layer takes them from `JSON.parse` of the same body (`js/key-views.js`).
+//! The binding never builds key objects: it tells the JS layer which bytes of the body hold each
+//! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
 use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
 use crate::error::CacheError;
@@ -128,13 +128,14 @@ impl CacheCore {
     }
 }
 
-/// `{ stored, fetchedAt, freshUntil, keys: [kid, index, kid, index, ...], ambiguous: [[kid,
-/// error]...] }`: `index` is the key's position in the response's `keys` array.
+/// `{ stored, fetchedAt, freshUntil, keys: [kid, start, end, kid, start, end, ...], ambiguous:
+/// [[kid, error]...] }`: `start..end` are the bytes of the body that hold the key.
 fn read_set(fetched: Fetched) -> Object {
     let keys = Array::new();
     for jwk in fetched.keys.keys() {
         keys.push(&jwk.kid.as_str().into());
-        keys.push(&(jwk.index as f64).into());
+        keys.push(&(jwk.span.start as f64).into());
+        keys.push(&(jwk.span.end as f64).into());
     }
     // A kid shared by different keys finds the error to throw, decided here like every other.
     let ambiguous = Array::new();

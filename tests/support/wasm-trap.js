@@ -4,12 +4,16 @@
 //      enough to take in the next body, so that the trap comes inside the core, while it holds the
 //      cache's state (a trap while a body is copied in, before the core is entered, harms nothing);
 //   2. exhaustWasmMemory grows the package's wasm memory to its limit, so the allocator cannot grow;
-//   3. the cache gets HUNGRY_JWKS: within every bound, but a few megabytes once parsed: it traps.
+//   3. the cache gets HUNGRY_JWKS: within every bound, but a few megabytes once read: two copies
+//      of one kid that differ, which the core parses in full to compare them. It traps.
 // No Node APIs here: the worker bundle and the browser page import this module too.
 
 export const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
-// 90 entries, about 400 KB: under the default 100 keys and 512 KiB.
-export const HUNGRY_JWKS = `{"keys":[${Array(90).fill('{}').join(',')}],"pad":[${Array(200_000).fill('0').join(',')}]}`;
+// Two entries of about 190 KB each: under the default 100 keys and 512 KiB.
+// Scalars only: the allocation that fails is the array's own, large, and what the trap leaks
+// leaves room for a fresh core.
+const LARGE_MEMBER = `[${Array(95_000).fill('0').join(',')}]`;
+export const HUNGRY_JWKS = `{"keys":[{"kid":"a","x":${LARGE_MEMBER},"v":1},{"kid":"a","x":${LARGE_MEMBER},"v":2}]}`;
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
