@@ -21,9 +21,9 @@
 //!   JSON has a single number type), member order does not matter.
 
 use crate::error::CacheError;
+use crate::json_spans;
 use crate::strict_json::{self, CheckError, MemberName};
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -81,7 +81,7 @@ impl KeySet {
         let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
         let mut slot_of: HashMap<String, usize> = HashMap::new();
         for (index, entry) in entries.iter().enumerate() {
-            let Some(kid) = kid_of(entry) else { continue };
+            let Some(kid) = kid_of(text, entry.clone()) else { continue };
             if kid.is_empty() || kid.len() > MAX_KID_BYTES {
                 continue;
             }
@@ -96,15 +96,15 @@ impl KeySet {
 
         let mut set = KeySet::empty(true);
         for (kid, copies) in by_kid {
-            let first = entries[copies[0]];
-            if copies[1..].iter().any(|&other| !same_entry(entries[other], first)) {
+            let first = &text[entries[copies[0]].clone()];
+            if copies[1..].iter().any(|&other| !same_entry(&text[entries[other].clone()], first)) {
                 set.ambiguous.push(kid);
                 continue;
             }
             // The entry's place in the body as given, byte order mark included.
-            let offset = first.get().as_ptr() as usize - body.as_ptr() as usize;
+            let span = entries[copies[0]].start + start..entries[copies[0]].end + start;
             set.index.insert(kid.clone(), set.keys.len());
-            set.keys.push(Jwk { kid, index: copies[0], span: offset..offset + first.get().len() });
+            set.keys.push(Jwk { kid, index: copies[0], span });
         }
         Ok(set)
     }
@@ -137,76 +137,158 @@ impl KeySet {
     }
 }
 
-/// The entries of the document's `keys` array, as the text of each, or None when the document is
+/// The entries of the document's `keys` array, as ranges of `text`, or None when the document is
 /// not an object with a `keys` array. `text` is checked JSON: no duplicate members, bounded depth.
-fn key_entries(text: &str) -> Option<Vec<&RawValue>> {
-    struct KeysMember;
-    impl<'de> Visitor<'de> for KeysMember {
-        type Value = Option<&'de RawValue>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JWK Set")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut keys = None;
-            while let Some(name) = map.next_key_seed(MemberName)? {
-                if name == "keys" {
-                    keys = Some(map.next_value::<&RawValue>()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(keys)
-        }
-    }
-    if !text.trim_start().starts_with('{') {
-        return None;
-    }
-    let keys = serde_json::Deserializer::from_slice(text.as_bytes()).deserialize_map(KeysMember).ok()??;
-    if !keys.get().starts_with('[') {
-        return None;
-    }
-    serde_json::from_slice(keys.get().as_bytes()).ok()
+fn key_entries(text: &str) -> Option<Vec<Range<usize>>> {
+    let keys = member(text, json_spans::document(text), "keys")?;
+    json_spans::entries(text, keys)
 }
 
 /// The kid of an entry of `keys`: the string member `kid` of an object, else None.
-fn kid_of(entry: &RawValue) -> Option<String> {
-    struct KidMember;
-    impl<'de> Visitor<'de> for KidMember {
-        type Value = Option<String>;
+fn kid_of(text: &str, entry: Range<usize>) -> Option<String> {
+    let kid = member(text, entry, "kid")?;
+    read_only(&text[kid], JsonString)
+}
 
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JWK")
-        }
+/// The value of the member `name` of the object at `span`, if it is an object and has one.
+fn member(text: &str, span: Range<usize>, name: &str) -> Option<Range<usize>> {
+    let members = json_spans::members(text, span)?;
+    members.into_iter().find(|(quoted, _)| {
+        let quoted = &text[quoted.clone()];
+        let plain = &quoted[1..quoted.len() - 1];
+        // Escapes are rare in names: decode only then ("k\u0069d" is "kid").
+        if plain.contains('\\') { read_only(quoted, JsonString).as_deref() == Some(name) } else { plain == name }
+    }).map(|(_, value)| value)
+}
 
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut kid = None;
-            while let Some(name) = map.next_key_seed(MemberName)? {
-                if name == "kid" {
-                    let value = map.next_value::<&RawValue>()?;
-                    kid = serde_json::from_slice::<String>(value.get().as_bytes()).ok();
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(kid)
+// The readers below take checked JSON, answer None for any other shape than the one they read,
+// and never fail: serde's errors for an unexpected value would quote it, and formatting a float
+// for a message nobody reads would pull kilobytes of float printing into the wasm.
+
+/// Reads `text` with `reader`.
+fn read_only<'de, R: Visitor<'de, Value = Option<T>>, T>(text: &'de str, reader: R) -> Option<T> {
+    serde_json::Deserializer::from_slice(text.as_bytes()).deserialize_any(reader).ok()?
+}
+
+macro_rules! nothing_else {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
         }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    };
+}
+
+/// A string.
+struct JsonString;
+
+impl<'de> Visitor<'de> for JsonString {
+    type Value = Option<String>;
+    nothing_else!();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
     }
-    if !entry.get().starts_with('{') {
-        return None;
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Some(text.to_owned()))
     }
-    serde_json::Deserializer::from_slice(entry.get().as_bytes()).deserialize_map(KidMember).ok()?
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// Any value, built (serde_json's own `Value` reader, with the `raw_value` feature, would bring a
+/// second copy of the JSON parser into the wasm).
+struct JsonValue;
+
+impl<'de> Visitor<'de> for JsonValue {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Value::String(v.to_owned())))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Some(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Seeded(JsonValue))? {
+            let Some(item) = item else { return Ok(None) };
+            items.push(item);
+        }
+        Ok(Some(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(name) = map.next_key_seed(MemberName)? {
+            let Some(value) = map.next_value_seed(Seeded(JsonValue))? else { return Ok(None) };
+            members.insert(name.into_owned(), value);
+        }
+        Ok(Some(Value::Object(members)))
+    }
+}
+
+/// A visitor used as the seed of a nested value.
+struct Seeded<V>(V);
+
+impl<'de, V: Visitor<'de>> serde::de::DeserializeSeed<'de> for Seeded<V> {
+    type Value = V::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        deserializer.deserialize_any(self.0)
+    }
 }
 
 /// Whether two entries are copies of one key: the same text, or the same JSON value. Only
 /// entries that share a kid are compared, two at a time, so parsing them costs little.
-fn same_entry(a: &RawValue, b: &RawValue) -> bool {
-    if a.get() == b.get() {
+fn same_entry(a: &str, b: &str) -> bool {
+    if a == b {
         return true;
     }
-    match (serde_json::from_slice::<Value>(a.get().as_bytes()), serde_json::from_slice::<Value>(b.get().as_bytes())) {
-        (Ok(a), Ok(b)) => same_json(&a, &b),
+    match (read_only(a, JsonValue), read_only(b, JsonValue)) {
+        (Some(a), Some(b)) => same_json(&a, &b),
         _ => false,
     }
 }

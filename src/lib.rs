@@ -3,12 +3,14 @@
 //!
 //! - [`cache`]: freshness, single flight, what a fetch result does to the cache;
 //! - [`jwks`]: reading a JWKS response into the keys a kid can find;
-//! - [`strict_json`]: JSON parsing that refuses ambiguous documents;
+//! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
+//! - [`json_spans`]: where the members and entries of checked JSON stand;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
 
 pub mod cache;
 pub mod error;
+pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;
 

@@ -1,0 +1,158 @@
+//! Where values stand in JSON text that [`crate::strict_json::check`] has accepted: the members of
+//! an object and the entries of an array, as byte ranges of the text. On checked text this is a
+//! plain scan (strings skipped with their escapes, brackets counted): no tree is built, nothing
+//! is allocated but the list of ranges asked for.
+//!
+//! Why not serde_json's `RawValue`: its reader's error path prints floats, which alone brings
+//! about 40 KB of float formatting into the wasm.
+
+use std::ops::Range;
+
+/// The members of the object at `span` of `text`, as (name, value) ranges; the name range holds
+/// the quoted name, escapes and all. None when the value there is not an object.
+pub fn members(text: &str, span: Range<usize>) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    let bytes = text.as_bytes();
+    if bytes.get(span.start) != Some(&b'{') {
+        return None;
+    }
+    let mut scan = Scan { bytes, at: span.start + 1 };
+    let mut found = Vec::new();
+    loop {
+        scan.skip_whitespace_and(b',');
+        if bytes[scan.at] == b'}' {
+            return Some(found);
+        }
+        let name = scan.value();
+        scan.skip_whitespace_and(b':');
+        let value = scan.value();
+        found.push((name, value));
+    }
+}
+
+/// The entries of the array at `span` of `text`. None when the value there is not an array.
+pub fn entries(text: &str, span: Range<usize>) -> Option<Vec<Range<usize>>> {
+    let bytes = text.as_bytes();
+    if bytes.get(span.start) != Some(&b'[') {
+        return None;
+    }
+    let mut scan = Scan { bytes, at: span.start + 1 };
+    let mut found = Vec::new();
+    loop {
+        scan.skip_whitespace_and(b',');
+        if bytes[scan.at] == b']' {
+            return Some(found);
+        }
+        found.push(scan.value());
+    }
+}
+
+/// The whole document: the range of its one value, without surrounding whitespace.
+pub fn document(text: &str) -> Range<usize> {
+    let mut scan = Scan { bytes: text.as_bytes(), at: 0 };
+    scan.skip_whitespace();
+    scan.value()
+}
+
+struct Scan<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scan<'_> {
+    fn skip_whitespace(&mut self) {
+        while matches!(self.bytes.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Skips whitespace and at most one `separator` between values.
+    fn skip_whitespace_and(&mut self, separator: u8) {
+        self.skip_whitespace();
+        if self.bytes.get(self.at) == Some(&separator) {
+            self.at += 1;
+            self.skip_whitespace();
+        }
+    }
+
+    /// The range of the value that starts here, moving past it.
+    fn value(&mut self) -> Range<usize> {
+        let start = self.at;
+        match self.bytes[start] {
+            b'"' => self.skip_string(),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.bytes[self.at] {
+                        b'"' => {
+                            self.skip_string();
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth -= 1,
+                        _ => {}
+                    }
+                    self.at += 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                while self.at < self.bytes.len()
+                    && !matches!(self.bytes[self.at], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                {
+                    self.at += 1;
+                }
+            }
+        }
+        start..self.at
+    }
+
+    fn skip_string(&mut self) {
+        self.at += 1;
+        loop {
+            match self.bytes[self.at] {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return;
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts<'a>(text: &'a str, spans: &[Range<usize>]) -> Vec<&'a str> {
+        spans.iter().map(|span| &text[span.clone()]).collect()
+    }
+
+    #[test]
+    fn finds_members_and_entries_with_their_exact_text() {
+        let text = " { \"a\" : [ 1 , \"x]}\\\"\" ,{\"b\":[]},-2.5e3,true,null ] , \"k\\u0065ys\":{} } ";
+        let top = document(text);
+        assert_eq!(&text[top.clone()], &text[1..text.len() - 1]);
+        let found = members(text, top).unwrap();
+        let names: Vec<&str> = found.iter().map(|(name, _)| &text[name.clone()]).collect();
+        assert_eq!(names, ["\"a\"", "\"k\\u0065ys\""]);
+        let items = entries(text, found[0].1.clone()).unwrap();
+        assert_eq!(texts(text, &items), ["1", "\"x]}\\\"\"", "{\"b\":[]}", "-2.5e3", "true", "null"]);
+        assert_eq!(&text[found[1].1.clone()], "{}");
+        assert_eq!(members(text, found[1].1.clone()).unwrap(), []);
+    }
+
+    #[test]
+    fn answers_none_for_another_shape() {
+        let text = r#"[{"a":1},"s",7]"#;
+        assert!(members(text, document(text)).is_none());
+        let items = entries(text, document(text)).unwrap();
+        assert!(entries(text, items[0].clone()).is_none());
+        assert!(members(text, items[1].clone()).is_none());
+        assert_eq!(entries("[]", 0..2).unwrap(), []);
+        assert_eq!(texts("42", &[document("42")]), ["42"]);
+    }
+}
