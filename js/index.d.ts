@@ -21,7 +21,7 @@ export interface JwksCacheOptions {
   maxResponseBytes?: number;
   /**
    * Most entries a response's `keys` array may hold; more fail with `ERR_JWKS_TOO_MANY_KEYS`.
-   * Default 100. 1 to 10000.
+   * Default 100. 1 to 1000.
    */
   maxKeys?: number;
   /**

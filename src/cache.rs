@@ -43,7 +43,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 512 * 1024;
 pub const MAX_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// The default bound of the entries in a response's `keys` array: real sets hold a handful.
 pub const DEFAULT_MAX_KEYS: u64 = 100;
-pub const MAX_MAX_KEYS: u64 = 10_000;
+pub const MAX_MAX_KEYS: u64 = 1_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
@@ -392,7 +392,7 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
 
 /// The URI as an error message may quote it: user information (`user:password@`) becomes `***@`.
 fn redacted(uri: &str) -> std::borrow::Cow<'_, str> {
-    let authority_at = uri.find("://").map_or(0, |at| at + 3);
+    let authority_at = uri.find(':').filter(|&at| uri[at..].starts_with("://")).map_or(0, |at| at + 3);
     let authority_end = uri[authority_at..].find(['/', '?', '#']).map_or(uri.len(), |end| authority_at + end);
     match uri[authority_at..authority_end].rfind('@') {
         Some(at) => format!("{}***{}", &uri[..authority_at], &uri[authority_at + at..]).into(),
@@ -656,7 +656,7 @@ mod tests {
         assert!(ttl(Input::WrongType).is_err());
         assert!(timeout(Input::Given(0.0)).is_err());
         assert!(timeout(Input::Given((MAX_FETCH_TIMEOUT_MS + 1) as f64)).is_err());
-        for (max_response_bytes, max_keys) in [(0.0, 1.0), ((MAX_MAX_RESPONSE_BYTES + 1) as f64, 1.0), (1.0, 0.0), (1.0, 10_001.0)] {
+        for (max_response_bytes, max_keys) in [(0.0, 1.0), ((MAX_MAX_RESPONSE_BYTES + 1) as f64, 1.0), (1.0, 0.0), (1.0, 1_001.0)] {
             let options = Options { max_response_bytes: Input::Given(max_response_bytes), max_keys: Input::Given(max_keys), ..Options::default() };
             assert_eq!(Config::from_options(options).unwrap_err().code(), "ERR_INVALID_OPTION");
         }

@@ -207,11 +207,11 @@ test('F2: JSON nested deeper than 16 levels is refused', async () => {
 });
 
 test('the bounds are options, checked like the others', () => {
-  for (const options of [{ maxResponseBytes: 0 }, { maxResponseBytes: 16 * 1024 * 1024 + 1 }, { maxResponseBytes: 1.5 }, { maxKeys: 0 }, { maxKeys: 10_001 }, { maxKeys: '5' }]) {
+  for (const options of [{ maxResponseBytes: 0 }, { maxResponseBytes: 16 * 1024 * 1024 + 1 }, { maxResponseBytes: 1.5 }, { maxKeys: 0 }, { maxKeys: 1_001 }, { maxKeys: '5' }]) {
     assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(options));
   }
   createJwksCache({ maxResponseBytes: 1, maxKeys: 1 });
-  createJwksCache({ maxResponseBytes: 16 * 1024 * 1024, maxKeys: 10_000 });
+  createJwksCache({ maxResponseBytes: 16 * 1024 * 1024, maxKeys: 1_000 });
 });
 
 test('error messages quote outside text only up to a bound', async () => {
