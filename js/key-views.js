@@ -33,8 +33,12 @@ export function keyView(read, body) {
 
 /** Freezes a JSON value all the way down: every caller shares it, none may change it. */
 function deepFreeze(value) {
-  if (value !== null && typeof value === 'object') {
-    for (const member of Object.values(value)) deepFreeze(member);
+  if (Array.isArray(value)) {
+    for (let at = 0; at < value.length; at++) deepFreeze(value[at]);
+    Object.freeze(value);
+  } else if (value !== null && typeof value === 'object') {
+    // JSON.parse makes plain objects whose members are all own and enumerable.
+    for (const name in value) deepFreeze(value[name]);
     Object.freeze(value);
   }
   return value;
