@@ -1,6 +1,7 @@
 // The entries of ATTACKS.md (shared/testdata) that reach getKey. The verification entries (A, B,
 // D, E1-E2, F1, G) belong to token verification, which is not built yet; C2 (refetch flood) and
-// F2/B4/B5 (response size, plain http, redirects) belong to the resilience work.
+// B4/B5 (plain http, redirects) belong to the resilience work. F2's JWKS half (response size,
+// keys, nesting) is in hostile-input.test.js, with the other findings of the hardening issue.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJwksCache } from 'jwks-cache';

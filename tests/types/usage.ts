@@ -10,7 +10,9 @@ import {
   type JwksErrorCode,
 } from 'jwks-cache';
 
-const options: JwksCacheOptions = { ttlMs: 10 * 60 * 1000, timeoutMs: 2000, now: () => Date.now() };
+const options: JwksCacheOptions = { ttlMs: 10 * 60 * 1000, timeoutMs: 2000, maxResponseBytes: 64 * 1024, maxKeys: 20, now: () => Date.now() };
+// @ts-expect-error the bounds are numbers
+createJwksCache({ maxKeys: '20' });
 const cache: JwksCache = createJwksCache(options);
 createJwksCache();
 new JwksCache({ ttlMs: 1000 });
