@@ -420,4 +420,117 @@ mod tests {
         let err = KeySet::from_body(nested(MAX_JSON_DEPTH - 2).as_bytes(), 10).unwrap_err();
         assert_eq!(err.code(), "ERR_JWKS_NESTING_TOO_DEEP");
     }
+
+    /// Random JSON text: values of every kind, escapes in strings and names, random whitespace.
+    struct RandomJson {
+        state: u64,
+    }
+
+    impl RandomJson {
+        fn next(&mut self, below: u64) -> u64 {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            self.state % below
+        }
+
+        fn space(&mut self) -> &'static str {
+            [" ", "", "", "\n", "\t ", "\r\n"][self.next(6) as usize]
+        }
+
+        fn string(&mut self) -> String {
+            let parts = ["a", "kid", "\\\"", "\\\\", "\\u006b", "]", "}", ",", ":", "é", "\\ud83d\\ude00", "[", "{"];
+            let count = self.next(4);
+            let text: String = (0..count).map(|_| parts[self.next(parts.len() as u64) as usize]).collect();
+            format!("\"{text}\"")
+        }
+
+        fn value(&mut self, depth: u32) -> String {
+            let kind = if depth >= 4 { self.next(5) } else { self.next(8) };
+            match kind {
+                0 => ["0", "-0", "1.0", "1e3", "-2.5E-2", "123456789012345678901"][self.next(6) as usize].into(),
+                1 => ["true", "false", "null"][self.next(3) as usize].into(),
+                2..=4 => self.string(),
+                5 | 6 => self.object(depth + 1, false),
+                _ => {
+                    let count = self.next(4);
+                    let items: Vec<String> = (0..count).map(|_| format!("{}{}{}", self.space(), self.value(depth + 1), self.space())).collect();
+                    format!("[{}]", items.join(","))
+                }
+            }
+        }
+
+        fn object(&mut self, depth: u32, key_like: bool) -> String {
+            let count = self.next(5);
+            let mut names: Vec<String> = Vec::new();
+            let mut members = Vec::new();
+            if key_like && self.next(4) != 0 {
+                let kid = ["\"a\"", "\"b\"", "\"k\\u0069d\"", "7", "\"\"", "{\"x\":1}"][self.next(6) as usize];
+                let name = if self.next(5) == 0 { "\"k\\u0069d\"" } else { "\"kid\"" };
+                names.push("kid".into());
+                members.push(format!("{}{name}{}:{}{kid}", self.space(), self.space(), self.space()));
+            }
+            for _ in 0..count {
+                let name = self.string();
+                let plain: String = serde_json::from_str(&name).unwrap();
+                if names.contains(&plain) {
+                    continue;
+                }
+                names.push(plain);
+                members.push(format!("{}{name}{}:{}{}{}", self.space(), self.space(), self.space(), self.value(depth), self.space()));
+            }
+            format!("{{{}}}", members.join(","))
+        }
+
+        fn document(&mut self) -> String {
+            let count = self.next(6);
+            let keys: Vec<String> = (0..count)
+                .map(|_| if self.next(5) == 0 { self.value(2) } else { self.object(2, true) })
+                .collect();
+            let keys_name = if self.next(6) == 0 { "\"k\\u0065ys\"" } else { "\"keys\"" };
+            let before = if self.next(2) == 0 { format!("\"pad\":{},", self.value(1)) } else { String::new() };
+            format!("{}{{{before}{}{keys_name}:{}[{}]{}}}{}", self.space(), self.space(), self.space(), keys.join(","), self.space(), self.space())
+        }
+    }
+
+    /// What the set must be, computed the slow way: the whole document as a serde_json Value.
+    fn expected(text: &str) -> (Vec<(String, usize)>, Vec<String>) {
+        let document: Value = serde_json::from_str(text).unwrap();
+        let Some(Value::Array(entries)) = document.get("keys") else { return (vec![], vec![]) };
+        let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let Some(kid) = entry.get("kid").and_then(Value::as_str).filter(|k| !k.is_empty()) else { continue };
+            match by_kid.iter_mut().find(|(k, _)| k == kid) {
+                Some((_, copies)) => copies.push(index),
+                None => by_kid.push((kid.to_owned(), vec![index])),
+            }
+        }
+        let (mut keys, mut ambiguous) = (vec![], vec![]);
+        for (kid, copies) in by_kid {
+            if copies[1..].iter().all(|&c| same_json(&entries[c], &entries[copies[0]])) {
+                keys.push((kid, copies[0]));
+            } else {
+                ambiguous.push(kid);
+            }
+        }
+        (keys, ambiguous)
+    }
+
+    #[test]
+    fn random_documents_read_as_a_whole_tree_would_read_them() {
+        let mut random = RandomJson { state: 0x9E37_79B9_7F4A_7C15 };
+        for round in 0..3000 {
+            let text = random.document();
+            let set = KeySet::from_body(text.as_bytes(), 100).unwrap_or_else(|e| panic!("round {round}: {e}\n{text}"));
+            let (keys, ambiguous) = expected(&text);
+            let found: Vec<(String, usize)> = set.keys().iter().map(|k| (k.kid.clone(), k.index)).collect();
+            assert_eq!(found, keys, "round {round}: {text}");
+            assert_eq!(set.ambiguous_kids(), ambiguous, "round {round}: {text}");
+            let entries = &serde_json::from_str::<Value>(&text).unwrap()["keys"];
+            for jwk in set.keys() {
+                let span: Value = serde_json::from_str(&text[jwk.span.clone()]).unwrap();
+                assert_eq!(span, entries[jwk.index], "round {round}: the span of {:?} in {text}", jwk.kid);
+            }
+        }
+    }
 }
