@@ -2,7 +2,8 @@
 #   make demo   build the package and run the demo against a local issuer on 127.0.0.1
 #   make test   build and run every test: Rust core, Node, TypeScript, package, workerd, Chromium
 #   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response
-.PHONY: demo test bench build tools tools-browser
+#   make fuzz   cargo fuzz on reading a JWKS body (FUZZ_SECONDS, default 120)
+.PHONY: demo test bench fuzz build tools tools-browser
 
 demo: build
 	node examples/demo.js
@@ -14,6 +15,12 @@ test: tools-browser build
 bench: build
 	node bench/hit-path.js
 	node bench/worst-case.js
+
+FUZZ_SECONDS ?= 120
+fuzz:
+	scripts/ensure-tools.sh --fuzz
+	mkdir -p fuzz/corpus
+	cd fuzz && cargo +nightly fuzz run from_body corpus seeds -- -max_total_time=$(FUZZ_SECONDS)
 
 build: tools
 	scripts/build-package.sh

@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[tools] %s\n' "$*"; }
 
+if [ "${1:-}" = "--fuzz" ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    say "installing nightly Rust (minimal profile)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz (takes a few minutes)"
+    cargo install cargo-fuzz
+  fi
+  exit 0
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
