@@ -495,26 +495,21 @@ test('a trap in the wasm core (memory exhausted) fails every call on its fetches
     });
     const bystanders = await harness(([i, uri]) => window.jwksHarness.start(i, [[uri, 'ec-1'], [uri, 'ec-1']]), [cache, `${issuer.jwksUri}?bystander`]);
     assert.ok(await eventually(() => held.length === 1), "the bystanders' fetch reached the issuer");
+    const CORE_FAILURE = {
+      name: 'JwksCacheError',
+      code: 'ERR_JWKS_CORE_FAILURE',
+      message: /^JWKS cache core failed and was restarted empty: /,
+      status: undefined,
+      classes: ['JwksCacheError'],
+    };
     const trapped = await getKeysHere(cache, Array.from({ length: 3 }, () => [issuer.jwksUri, 'ec-1']));
     for (const outcome of trapped) {
-      assertError(outcome, {
-        name: 'JwksCacheError',
-        code: 'ERR_JWKS_CORE_FAILURE',
-        message: /^JWKS cache core failed and was restarted empty: /,
-        status: undefined,
-        classes: ['JwksCacheError'],
-      });
+      assertError(outcome, CORE_FAILURE);
       assert.equal(outcome.error.wasmTrap, true, `the cause is the trap itself: ${outcome.error.message}`);
     }
     held.shift().writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
     for (const outcome of await harness((b) => window.jwksHarness.outcomes(b), bystanders)) {
-      assertError(outcome, {
-        name: 'JwksCacheError',
-        code: 'ERR_JWKS_CORE_FAILURE',
-        message: /^JWKS cache core failed and was restarted empty: /,
-        status: undefined,
-        classes: ['JwksCacheError'],
-      });
+      assertError(outcome, CORE_FAILURE);
     }
     assert.equal(issuer.jwksRequests, 3, 'one fetch for ROOMY, one for the bystanders, one for the three trapped calls');
 
