@@ -6,7 +6,51 @@
 //! Why not serde_json's `RawValue`: its reader's error path prints floats, which alone brings
 //! about 40 KB of float formatting into the wasm.
 
+use std::borrow::Cow;
 use std::ops::Range;
+
+/// The text of a checked JSON string (`quoted`, quotes included), escapes decoded.
+pub fn decoded(quoted: &str) -> Cow<'_, str> {
+    let plain = &quoted[1..quoted.len() - 1];
+    if !plain.contains('\\') {
+        return Cow::Borrowed(plain);
+    }
+    let mut text = String::with_capacity(plain.len());
+    let mut rest = plain;
+    while let Some(at) = rest.find('\\') {
+        text.push_str(&rest[..at]);
+        let escape = rest.as_bytes()[at + 1];
+        rest = &rest[at + 2..];
+        let simple = match escape {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let unit = hex4(rest);
+                rest = &rest[4..];
+                // Checked JSON pairs every surrogate: a high one is followed by "\\u" and its low one.
+                let code = if (0xD800..0xDC00).contains(&unit) {
+                    let low = hex4(&rest[2..]);
+                    rest = &rest[6..];
+                    0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    unit
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
+            }
+            other => other as char, // '"', '\\', '/'
+        };
+        text.push(simple);
+    }
+    text.push_str(rest);
+    Cow::Owned(text)
+}
+
+fn hex4(text: &str) -> u32 {
+    text.as_bytes()[..4].iter().fold(0, |value, &digit| value * 16 + (digit as char).to_digit(16).unwrap_or(0))
+}
 
 /// The members of the object at `span` of `text`, as (name, value) ranges; the name range holds
 /// the quoted name, escapes and all. None when the value there is not an object.
@@ -143,6 +187,14 @@ mod tests {
         assert_eq!(texts(text, &items), ["1", "\"x]}\\\"\"", "{\"b\":[]}", "-2.5e3", "true", "null"]);
         assert_eq!(&text[found[1].1.clone()], "{}");
         assert_eq!(members(text, found[1].1.clone()).unwrap(), []);
+    }
+
+    #[test]
+    fn decodes_strings_as_serde_json_does() {
+        for quoted in [r#""plain""#, r#""a\"b\\c\/d""#, r#""\b\f\n\r\t""#, r#""k\u0069d""#, r#""\ud83d\ude00 \u00e9""#, r#""\u0000""#, r#""""#] {
+            let expected: String = serde_json::from_str(quoted).unwrap();
+            assert_eq!(decoded(quoted), expected, "{quoted}");
+        }
     }
 
     #[test]

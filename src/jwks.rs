@@ -21,12 +21,10 @@
 //!   JSON has a single number type), member order does not matter.
 
 use crate::error::CacheError;
-use crate::json_spans;
-use crate::strict_json::{self, CheckError, MemberName};
-use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use crate::json_equal;
+use crate::json_spans::{self, decoded};
+use crate::strict_json::{self, CheckError};
 use std::collections::HashMap;
-use std::fmt;
 use std::ops::Range;
 
 /// Key ids longer than this are refused: no issuer needs them, and a kid is attacker input.
@@ -96,8 +94,8 @@ impl KeySet {
 
         let mut set = KeySet::empty(true);
         for (kid, copies) in by_kid {
-            let first = &text[entries[copies[0]].clone()];
-            if copies[1..].iter().any(|&other| !same_entry(&text[entries[other].clone()], first)) {
+            let first = entries[copies[0]].clone();
+            if copies[1..].iter().any(|&other| !same_entry(text, entries[other].clone(), first.clone())) {
                 set.ambiguous.push(kid);
                 continue;
             }
@@ -146,171 +144,38 @@ fn key_entries(text: &str) -> Option<Vec<Range<usize>>> {
 
 /// The kid of an entry of `keys`: the string member `kid` of an object, else None.
 fn kid_of(text: &str, entry: Range<usize>) -> Option<String> {
-    let kid = member(text, entry, "kid")?;
-    read_only(&text[kid], JsonString)
+    let kid = &text[member(text, entry, "kid")?];
+    kid.starts_with('"').then(|| decoded(kid).into_owned())
 }
 
 /// The value of the member `name` of the object at `span`, if it is an object and has one.
 fn member(text: &str, span: Range<usize>, name: &str) -> Option<Range<usize>> {
     let members = json_spans::members(text, span)?;
-    members.into_iter().find(|(quoted, _)| {
-        let quoted = &text[quoted.clone()];
-        let plain = &quoted[1..quoted.len() - 1];
-        // Escapes are rare in names: decode only then ("k\u0069d" is "kid").
-        if plain.contains('\\') { read_only(quoted, JsonString).as_deref() == Some(name) } else { plain == name }
-    }).map(|(_, value)| value)
+    // Names are compared decoded: "k\u0069d" is "kid".
+    members.into_iter().find(|(quoted, _)| decoded(&text[quoted.clone()]) == name).map(|(_, value)| value)
 }
 
-// The readers below take checked JSON, answer None for any other shape than the one they read,
-// and never fail: serde's errors for an unexpected value would quote it, and formatting a float
-// for a message nobody reads would pull kilobytes of float printing into the wasm.
-
-/// Reads `text` with `reader`.
-fn read_only<'de, R: Visitor<'de, Value = Option<T>>, T>(text: &'de str, reader: R) -> Option<T> {
-    serde_json::Deserializer::from_slice(text.as_bytes()).deserialize_any(reader).ok()?
-}
-
-macro_rules! nothing_else {
-    () => {
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    };
-}
-
-/// A string.
-struct JsonString;
-
-impl<'de> Visitor<'de> for JsonString {
-    type Value = Option<String>;
-    nothing_else!();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Some(text.to_owned()))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-}
-
-/// Any value, built (serde_json's own `Value` reader, with the `raw_value` feature, would bring a
-/// second copy of the JSON parser into the wasm).
-struct JsonValue;
-
-impl<'de> Visitor<'de> for JsonValue {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(Value::Bool(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(Value::from(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Value::String(v.to_owned())))
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Some(Value::Null))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(Seeded(JsonValue))? {
-            let Some(item) = item else { return Ok(None) };
-            items.push(item);
-        }
-        Ok(Some(Value::Array(items)))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = serde_json::Map::new();
-        while let Some(name) = map.next_key_seed(MemberName)? {
-            let Some(value) = map.next_value_seed(Seeded(JsonValue))? else { return Ok(None) };
-            members.insert(name.into_owned(), value);
-        }
-        Ok(Some(Value::Object(members)))
-    }
-}
-
-/// A visitor used as the seed of a nested value.
-struct Seeded<V>(V);
-
-impl<'de, V: Visitor<'de>> serde::de::DeserializeSeed<'de> for Seeded<V> {
-    type Value = V::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
-        deserializer.deserialize_any(self.0)
-    }
-}
-
-/// Whether two entries are copies of one key: the same text, or the same JSON value. Only
-/// entries that share a kid are compared, two at a time, so parsing them costs little.
-fn same_entry(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (read_only(a, JsonValue), read_only(b, JsonValue)) {
-        (Some(a), Some(b)) => same_json(&a, &b),
-        _ => false,
-    }
-}
-
-/// JSON equality: as `==` on values, but numbers compare by their value, so that `1` and `1.0`
-/// (an integer and a float to serde_json) or `0` and `-0` are the same number.
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(xs), Value::Array(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(xs), Value::Object(ys)) => {
-            xs.len() == ys.len() && xs.iter().all(|(name, x)| ys.get(name).is_some_and(|y| same_json(x, y)))
-        }
-        _ => a == b,
-    }
+/// Whether two entries are copies of one key: the same JSON value (see [`json_equal`]).
+fn same_entry(text: &str, a: Range<usize>, b: Range<usize>) -> bool {
+    json_equal::same_value(text, a, text, b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    /// The reference equality for the random documents, whose numbers are all exact in f64.
+    fn same_json(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+            (Value::Array(xs), Value::Array(ys)) => xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y)),
+            (Value::Object(xs), Value::Object(ys)) => {
+                xs.len() == ys.len() && xs.iter().all(|(name, x)| ys.get(name).is_some_and(|y| same_json(x, y)))
+            }
+            _ => a == b,
+        }
+    }
 
     fn kids(set: &KeySet) -> Vec<&str> {
         set.keys().iter().map(|k| k.kid.as_str()).collect()

@@ -5,11 +5,13 @@
 //! - [`jwks`]: reading a JWKS response into the keys a kid can find;
 //! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
+//! - [`json_equal`]: whether two pieces of checked JSON are the same value, compared in place;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
 
 pub mod cache;
 pub mod error;
+pub mod json_equal;
 pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;

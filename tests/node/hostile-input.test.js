@@ -469,3 +469,34 @@ test('an options object that cannot be read is ERR_INVALID_OPTION', () => {
     assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION', message: 'Invalid option: the options object could not be read' });
   }
 });
+
+// --- Found by the second attacker pass, on the reading that builds no tree ----------------------
+
+test('copies of one kid compare numbers as exact decimals: trailing zeros are one number, a last digit is not', async () => {
+  const cases = [
+    ['50458225.100851500', '50458225.1008515', 'one key'],
+    ['1.50e2', '150', 'one key'],
+    ['920395939026694', '920395939026694.1', 'ambiguous'],
+    ['9.690971296817587', '9.690971296817589', 'ambiguous'],
+  ];
+  for (const [x, y, expected] of cases) {
+    issuer.behave('body', `{"keys":[{"kid":"a","x":${x}},{"kid":"a","x":${y}}]}`);
+    const lookup = createJwksCache().getKey(issuer.jwksUri, 'a');
+    if (expected === 'one key') assert.equal((await lookup).x, JSON.parse(x), `${x} ${y}`);
+    else await assert.rejects(lookup, { code: 'ERR_JWKS_AMBIGUOUS_KID' }, `${x} ${y}`);
+  }
+});
+
+test('comparing two large copies of one kid costs their member lists, not trees of them', async () => {
+  const { memory } = initSync({ module: new Uint8Array(0) });
+  // 12 nested one-member objects per item: built as trees, 80 times the body in wasm memory.
+  const item = `${'{"":'.repeat(12)}0${'}'.repeat(12)}`;
+  const copy = (space) => `{"kid":"a",${space}"x":[${Array(3_400).fill(item).join(',')}]}`;
+  const body = `{"keys":[${copy('')},${copy(' ')}]}`;
+  assert.ok(body.length < 512 * 1024);
+  const cache = createJwksCache({ fetch: fakeFetch(() => new Response(body)) });
+  const before = memory.buffer.byteLength;
+  assert.equal((await cache.getKey('https://issuer.test/jwks', 'a')).kid, 'a');
+  const grew = memory.buffer.byteLength - before;
+  assert.ok(grew <= 4 * 1024 * 1024, `wasm memory grew by ${grew} bytes for a ${body.length}-byte body`);
+});

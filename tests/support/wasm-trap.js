@@ -5,15 +5,16 @@
 //      cache's state (a trap while a body is copied in, before the core is entered, harms nothing);
 //   2. exhaustWasmMemory grows the package's wasm memory to its limit, so the allocator cannot grow;
 //   3. the cache gets HUNGRY_JWKS: within every bound, but a few megabytes once read: two copies
-//      of one kid that differ, which the core parses in full to compare them. It traps.
+//      of one kid whose long arrays differ only at their ends, so that the core lists every entry
+//      of both to compare them. It traps.
 // No Node APIs here: the worker bundle and the browser page import this module too.
 
 export const ROOMY_JWKS = `{"keys":[],"pad":"${'p'.repeat(500_000)}"}`;
 // Two entries of about 190 KB each: under the default 100 keys and 512 KiB.
-// Scalars only: the allocation that fails is the array's own, large, and what the trap leaks
-// leaves room for a fresh core.
-const LARGE_MEMBER = `[${Array(95_000).fill('0').join(',')}]`;
-export const HUNGRY_JWKS = `{"keys":[{"kid":"a","x":${LARGE_MEMBER},"v":1},{"kid":"a","x":${LARGE_MEMBER},"v":2}]}`;
+// The allocation that fails is a list of entries, large, and what the trap leaks leaves room for
+// a fresh core.
+const longArray = (last) => `[${Array(95_000).fill('0').join(',')},${last}]`;
+export const HUNGRY_JWKS = `{"keys":[{"kid":"a","x":${longArray(1)}},{"kid":"a","x":${longArray(2)}}]}`;
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
