@@ -49,6 +49,15 @@ const bodies = {
     const key = `{"kid":"k0","kty":"EC",${fill(Math.floor(LIMIT / 100) - 60, () => `"${fresh()}":[0]`)}}`;
     return `{"keys":[${Array(100).fill(key).join(',')}]}`;
   },
+  'two copies of one kid, nested objects, compared': () => {
+    const item = `${'{"":'.repeat(12)}0${'}'.repeat(12)}`;
+    const copy = (space) => `{"kid":"k0",${space}"x":[${fill(Math.floor(LIMIT / 2) - 40, item)}]}`;
+    return `{"keys":[${copy('')},${copy(' ')}]}`;
+  },
+  'two copies of one kid, many members, compared': () => {
+    const members = fill(Math.floor(LIMIT / 2) - 40, () => `"${fresh()}":0`);
+    return `{"keys":[{"kid":"k0",${members}},{"kid":"k0", ${members}}]}`;
+  },
   'a real set (3 RSA keys)': () =>
     JSON.stringify({ keys: Array.from({ length: 3 }, (_, i) => ({ kid: `k${i}`, kty: 'RSA', alg: 'RS256', use: 'sig', n: 'x'.repeat(342), e: 'AQAB' })) }),
 };
