@@ -166,8 +166,9 @@ export class JwksCache {
       const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
       result = this.#report(core, uri, flight, await fetchJwks(this.#fetch, uri, limits));
     } catch (unexpected) {
-      // A bug, not an answer; still, no waiting caller may hang on it.
-      result = { error: coreFailure(unexpected) };
+      // A bug, not an answer (the views disagreeing with the core, say): the state it leaves
+      // cannot be trusted, so it is dropped as for a trap, and no waiting caller hangs on it.
+      result = { error: this.#restart(core, unexpected) };
     }
     const callbacks = waiters.get(flight);
     waiters.delete(flight);
