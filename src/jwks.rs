@@ -17,8 +17,8 @@
 //!   cache never lets it replace a good set;
 //! - a kid repeated with the same key is one key; a kid shared by different keys is ambiguous
 //!   and finds nothing but an error (RFC 7517 4.5: a lookup by it could pick either). "The same"
-//!   is JSON equality: numbers compare by value (`1` and `1.0`, `0` and `-0` are one number, as
-//!   JSON has a single number type), member order does not matter.
+//!   is JSON equality ([`json_equal`]): member order and escapes do not matter, numbers compare as
+//!   exact decimals (`1`, `1.0` and `10e-1` are one number, `0` and `-0` too).
 
 use crate::error::CacheError;
 use crate::json_equal;

@@ -122,7 +122,7 @@ impl<'de> Visitor<'de> for Nested<'_> {
 }
 
 /// A member name, borrowed from the document unless it has escapes.
-pub struct MemberName;
+struct MemberName;
 
 impl<'de> DeserializeSeed<'de> for MemberName {
     type Value = Cow<'de, str>;
