@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn the_number_of_entries_and_the_nesting_are_bounded() {
-        let body = format!(r#"{{"keys":[{}]}}"#, vec!["{}"; 11].join(","));
+        let body = format!(r#"{{"keys":[{}]}}"#, ["{}"; 11].join(","));
         assert_eq!(KeySet::from_body(body.as_bytes(), 11).unwrap().keys().len(), 0);
         let err = KeySet::from_body(body.as_bytes(), 10).unwrap_err();
         assert_eq!((err.code(), err.to_string().as_str()), ("ERR_JWKS_TOO_MANY_KEYS", "JWKS response has more than 10 keys"));
