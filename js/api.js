@@ -1,3 +1,4 @@
 // Everything the package exports, whichever runtime entry loaded the wasm.
 export { createJwksCache, JwksCache } from './cache.js';
-export { JwksCacheError, JwksArgumentError, JwksFetchError, JwksResponseError } from './errors.js';
+export { decodeJwt } from './decode-jwt.js';
+export { JwksCacheError, JwksArgumentError, JwksFetchError, JwksResponseError, JwtError } from './errors.js';

@@ -25,7 +25,10 @@ export class JwksFetchError extends JwksCacheError {
 /** The JWKS endpoint answered with something that cannot be used as asked. */
 export class JwksResponseError extends JwksCacheError {}
 
-for (const Class of [JwksCacheError, JwksArgumentError, JwksFetchError, JwksResponseError]) {
+/** A token cannot be used: it is malformed (more reasons come with verification). */
+export class JwtError extends JwksCacheError {}
+
+for (const Class of [JwksCacheError, JwksArgumentError, JwksFetchError, JwksResponseError, JwtError]) {
   Object.defineProperty(Class.prototype, 'name', { value: Class.name, configurable: true, writable: true });
 }
 
@@ -44,6 +47,7 @@ const CLASS_OF_CODE = {
   ERR_JWKS_NESTING_TOO_DEEP: JwksResponseError,
   ERR_JWKS_TOO_MANY_KEYS: JwksResponseError,
   ERR_JWKS_AMBIGUOUS_KID: JwksResponseError,
+  ERR_JWT_MALFORMED: JwtError,
 };
 
 /** Whether `thrown` is an error the wasm core decided (`{ code, message, status? }`). */

@@ -76,7 +76,8 @@ export type JwksErrorCode =
   | 'ERR_JWKS_NESTING_TOO_DEEP'
   | 'ERR_JWKS_TOO_MANY_KEYS'
   | 'ERR_JWKS_AMBIGUOUS_KID'
-  | 'ERR_JWKS_CORE_FAILURE';
+  | 'ERR_JWKS_CORE_FAILURE'
+  | 'ERR_JWT_MALFORMED';
 
 export declare class JwksCacheError extends Error {
   readonly code: JwksErrorCode;
@@ -100,3 +101,18 @@ export declare class JwksResponseError extends JwksCacheError {
     | 'ERR_JWKS_TOO_MANY_KEYS'
     | 'ERR_JWKS_AMBIGUOUS_KID';
 }
+/** A token cannot be used: it is malformed. */
+export declare class JwtError extends JwksCacheError {
+  readonly code: 'ERR_JWT_MALFORMED';
+}
+
+/**
+ * A JWT's header and payload, **not verified**: for inspection and debugging only. The token is
+ * read strictly: three segments of canonical base64url, a header and a payload that are each one
+ * JSON object without duplicate member names, at most 16 KiB.
+ * @throws {JwtError} `ERR_JWT_MALFORMED`
+ */
+export declare function decodeJwt(token: string): {
+  header: { readonly alg?: unknown; readonly kid?: unknown; readonly typ?: unknown; readonly [member: string]: unknown };
+  payload: { readonly [claim: string]: unknown };
+};

@@ -41,6 +41,8 @@ pub enum CacheError {
     AmbiguousKid(String),
     /// An option passed to `createJwksCache` is out of range.
     InvalidOption(String),
+    /// A JWT that is not a well-formed JWS compact serialization (see [`crate::token`]).
+    TokenMalformed(String),
 }
 
 impl CacheError {
@@ -60,6 +62,7 @@ impl CacheError {
             CacheError::TooManyKeys(_) => "ERR_JWKS_TOO_MANY_KEYS",
             CacheError::AmbiguousKid(_) => "ERR_JWKS_AMBIGUOUS_KID",
             CacheError::InvalidOption(_) => "ERR_INVALID_OPTION",
+            CacheError::TokenMalformed(_) => "ERR_JWT_MALFORMED",
         }
     }
 
@@ -93,6 +96,7 @@ impl fmt::Display for CacheError {
                 write!(f, "JWKS holds several different keys with kid {:?}", shorten(kid))
             }
             CacheError::InvalidOption(why) => write!(f, "Invalid option: {}", shorten(why)),
+            CacheError::TokenMalformed(why) => write!(f, "JWT malformed: {}", shorten(why)),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
 //! - [`json_equal`]: whether two pieces of checked JSON are the same value, compared in place;
+//! - [`token`]: reading a JWT's compact serialization into its parts, strictly;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
 
@@ -15,6 +16,7 @@ pub mod json_equal;
 pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;
+pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -16,6 +16,7 @@
 use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
 use crate::error::CacheError;
 use crate::jwks::MAX_KID_BYTES;
+use crate::token::{checked_token, read_compact, MAX_TOKEN_BYTES};
 use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -126,6 +127,15 @@ impl CacheCore {
     pub fn clear(&mut self) {
         self.core.clear();
     }
+}
+
+/// `[header, payload]`: the JSON texts of a JWT's header and payload, read strictly but not
+/// verified (for `decodeJwt`); throws `{ code, message }` for a malformed token.
+#[wasm_bindgen(js_name = decodeJwt)]
+pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    let token = checked_token(text.input()).and_then(read_compact).map_err(to_js_error)?;
+    Ok(Array::of2(&token.header.into(), &token.payload.into()))
 }
 
 /// `{ stored, fetchedAt, freshUntil, keys: [kid, start, end, kid, start, end, ...], ambiguous:

@@ -35,7 +35,7 @@ after(async () => {
 test('the tarball holds the runtime entries, the wasm, the types and nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'errors.js', 'fetch-jwks.js',
+    'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'decode-jwt.js', 'errors.js', 'fetch-jwks.js',
     'index.d.ts', 'key-views.js', 'node.js', 'package.json', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
   ]);
   assert.equal(packed.name, 'jwks-cache');

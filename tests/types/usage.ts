@@ -5,6 +5,8 @@ import {
   JwksCache,
   JwksCacheError,
   JwksFetchError,
+  JwtError,
+  decodeJwt,
   type Jwk,
   type JwksCacheOptions,
   type JwksErrorCode,
@@ -41,3 +43,14 @@ cache.getKey('https://issuer.example/jwks', 42);
 createJwksCache({ ttlMs: '600000' });
 // @ts-expect-error no such option
 createJwksCache({ ttl: 1 });
+
+export function inspect(token: string): unknown {
+  const { header, payload } = decodeJwt(token);
+  // @ts-expect-error decoded tokens are read-only
+  payload.sub = 'admin';
+  return [header.alg, payload.sub];
+}
+
+export function malformed(error: unknown): boolean {
+  return error instanceof JwtError && error.code === 'ERR_JWT_MALFORMED';
+}

@@ -1,0 +1,17 @@
+// decodeJwt: a token's header and payload, NOT verified, for inspection and debugging. The core
+// reads the token strictly (src/token.rs); the objects come from JSON.parse of the texts it
+// checked, as the JWKs do.
+
+import { decodeJwt as readToken } from './wasm/jwks_cache.js';
+import { isCoreError, toPublicError } from './errors.js';
+
+/** @returns {{ header: object, payload: object }} */
+export function decodeJwt(token) {
+  let texts;
+  try {
+    texts = readToken(token);
+  } catch (thrown) {
+    throw isCoreError(thrown) ? toPublicError(thrown) : thrown;
+  }
+  return { header: JSON.parse(texts[0]), payload: JSON.parse(texts[1]) };
+}

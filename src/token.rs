@@ -1,0 +1,188 @@
+//! Reading a JWT in the JWS compact serialization (RFC 7515 7.1) into its parts, strictly:
+//! `header.payload.signature`, each segment canonical base64url without padding, the header and
+//! the payload each one JSON object without duplicate member names, nested at most
+//! [`MAX_JSON_DEPTH`] levels, the whole token at most [`MAX_TOKEN_BYTES`]. Nothing here checks a
+//! signature or a claim: this is what `decodeJwt` shows, and what verification will start from.
+//!
+//! jwt-compact's `UntrustedToken` reads the same form, but it does not hand out the decoded
+//! header and claims bytes, which the strict JSON check needs (serde keeps the last of two
+//! members of the same name unless they are fields it knows).
+
+use crate::cache::Input;
+use crate::error::CacheError;
+use crate::jwks::MAX_JSON_DEPTH;
+use crate::json_spans;
+use crate::strict_json::{self, CheckError};
+
+/// The longest token read, before it is split: real tokens are a few KiB.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// A token's parts, decoded but not verified.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CompactToken<'a> {
+    /// The header, as JSON text (an object).
+    pub header: String,
+    /// The payload, as JSON text (an object: the claims).
+    pub payload: String,
+    /// `header.payload` as it stands in the token: the bytes the signature covers.
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+/// The token a caller handed over, or why it cannot be one.
+pub fn checked_token(token: Input<&str>) -> Result<&str, CacheError> {
+    match token {
+        Input::Given(token) => Ok(token),
+        Input::Oversized => Err(CacheError::TokenMalformed(format!("longer than {MAX_TOKEN_BYTES} bytes"))),
+        Input::Refused(_, why) => Err(CacheError::TokenMalformed(why.to_owned())),
+        Input::Absent | Input::WrongType => Err(CacheError::TokenMalformed("it must be a string".into())),
+    }
+}
+
+pub fn read_compact(token: &str) -> Result<CompactToken<'_>, CacheError> {
+    let malformed = |why: &str| CacheError::TokenMalformed(why.to_owned());
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(CacheError::TokenMalformed(format!("longer than {MAX_TOKEN_BYTES} bytes")));
+    }
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (segments.next(), segments.next(), segments.next(), segments.next())
+    else {
+        return Err(malformed("expected three segments, header.payload.signature"));
+    };
+    let signing_input = &token[..header.len() + 1 + payload.len()];
+    Ok(CompactToken {
+        header: json_object(header, "header")?,
+        payload: json_object(payload, "payload")?,
+        signing_input,
+        signature: base64url(signature).ok_or_else(|| malformed("the signature is not canonical base64url"))?,
+    })
+}
+
+/// A segment that must be one JSON object: its text.
+fn json_object(segment: &str, what: &str) -> Result<String, CacheError> {
+    let bytes = base64url(segment)
+        .ok_or_else(|| CacheError::TokenMalformed(format!("the {what} is not canonical base64url")))?;
+    let text = strict_json::check(&bytes, MAX_JSON_DEPTH).map_err(|error| {
+        CacheError::TokenMalformed(match error {
+            CheckError::Invalid(error) => format!("the {what} is not valid JSON: {error}"),
+            CheckError::TooDeep => format!("the {what} nests deeper than {MAX_JSON_DEPTH} levels"),
+        })
+    })?;
+    if !text[json_spans::document(text)].starts_with('{') {
+        return Err(CacheError::TokenMalformed(format!("the {what} is not a JSON object")));
+    }
+    Ok(text.to_owned())
+}
+
+/// Decodes base64url without padding (RFC 7515 2), refusing anything but its one canonical form:
+/// other characters, padding, a length no encoding has, and unused bits that are not zero (which
+/// would let several texts stand for one token).
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    fn sextet(byte: u8) -> Option<u32> {
+        Some(match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    }
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.as_bytes().chunks(4) {
+        let bits = chunk.iter().try_fold(0u32, |bits, &byte| Some(bits << 6 | sextet(byte)?))?;
+        let bits = bits << (6 * (4 - chunk.len()));
+        let decoded = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+        let used = chunk.len() - 1;
+        // Bits past the last whole byte must be zero.
+        if used < 3 && decoded[used..].iter().any(|&byte| byte != 0) {
+            return None;
+        }
+        bytes.extend_from_slice(&decoded[..used]);
+    }
+    Some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut text = String::new();
+        for chunk in bytes.chunks(3) {
+            let bits = chunk.iter().enumerate().fold(0u32, |bits, (i, &byte)| bits | (byte as u32) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                text.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        text
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.{}", encode(header.as_bytes()), encode(payload.as_bytes()), encode(b"sig"))
+    }
+
+    fn why(token: &str) -> String {
+        let error = read_compact(token).unwrap_err();
+        assert_eq!(error.code(), "ERR_JWT_MALFORMED");
+        error.to_string()
+    }
+
+    #[test]
+    fn only_a_string_can_be_a_token() {
+        assert_eq!(checked_token(Input::Given("a.b.c")), Ok("a.b.c"));
+        for input in [Input::Absent, Input::WrongType, Input::Oversized, Input::Refused("x", "not well-formed Unicode")] {
+            assert_eq!(checked_token(input).unwrap_err().code(), "ERR_JWT_MALFORMED");
+        }
+    }
+
+    #[test]
+    fn reads_the_three_parts() {
+        let text = token(r#"{"alg":"ES256","kid":"k"}"#, r#"{"sub":"a","exp":1}"#);
+        let read = read_compact(&text).unwrap();
+        assert_eq!(read.header, r#"{"alg":"ES256","kid":"k"}"#);
+        assert_eq!(read.payload, r#"{"sub":"a","exp":1}"#);
+        assert_eq!(read.signature, b"sig");
+        assert_eq!(read.signing_input, &text[..text.rfind('.').unwrap()]);
+    }
+
+    #[test]
+    fn decodes_base64url_exactly_as_encoded() {
+        for length in 0..40 {
+            let bytes: Vec<u8> = (0..length).map(|i| (i * 37 + 11) as u8).collect();
+            assert_eq!(base64url(&encode(&bytes)).unwrap(), bytes, "{length} bytes");
+        }
+        assert_eq!(base64url("-_-_").unwrap(), [0xfb, 0xff, 0xbf]);
+    }
+
+    #[test]
+    fn refuses_every_other_base64() {
+        let canonical = encode(b"ab"); // "YWI"
+        assert_eq!(canonical, "YWI");
+        for bad in ["YWJ", "YWI=", "YW+", "YW/", "Y", "YW I", "YWI\n"] {
+            assert!(base64url(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_tokens_with_their_reason() {
+        let good = token(r#"{"alg":"ES256"}"#, "{}");
+        assert!(why(&good[..good.rfind('.').unwrap()]).contains("three segments"));
+        assert!(why(&format!("{good}.x")).contains("three segments"));
+        assert!(why(&good.replacen('.', "=.", 1)).contains("header is not canonical base64url"));
+        assert!(why(&token(r#"{"alg":"ES256","alg":"none"}"#, "{}")).contains("duplicate member \"alg\""));
+        assert!(why(&token(r#"{"alg":"ES256"}"#, r#"{"sub":"a","s\u0075b":"b"}"#)).contains("payload is not valid JSON"));
+        assert!(why(&token(r#"["ES256"]"#, "{}")).contains("header is not a JSON object"));
+        assert!(why(&token(r#"{"alg":"ES256"}"#, "\"claims\"")).contains("payload is not a JSON object"));
+        assert!(why(&token(r#"{"alg":"ES256"}"#, &format!("{}1{}", "[".repeat(20), "]".repeat(20)))).contains("nests deeper"));
+        assert!(why(&token(r#"{"alg":"ES256"}"#, "{} x")).contains("payload is not valid JSON"));
+        let huge = token(r#"{"alg":"ES256"}"#, &format!(r#"{{"pad":"{}"}}"#, "p".repeat(MAX_TOKEN_BYTES)));
+        assert_eq!(why(&huge), "JWT malformed: longer than 16384 bytes");
+        assert!(why(&format!("{}.{}.{}", encode(b"\xff{}"), encode(b"{}"), "")).contains("header is not valid JSON"));
+    }
+}
