@@ -43,6 +43,12 @@ pub enum CacheError {
     InvalidOption(String),
     /// A JWT that is not a well-formed JWS compact serialization (see [`crate::token`]).
     TokenMalformed(String),
+    /// The token's `exp` has passed, or it is older than the caller allows.
+    TokenExpired(String),
+    /// The token's `nbf` has not come.
+    TokenNotYetValid(String),
+    /// A claim is missing, of the wrong type, or not what the caller accepts.
+    ClaimInvalid(String),
 }
 
 impl CacheError {
@@ -63,6 +69,9 @@ impl CacheError {
             CacheError::AmbiguousKid(_) => "ERR_JWKS_AMBIGUOUS_KID",
             CacheError::InvalidOption(_) => "ERR_INVALID_OPTION",
             CacheError::TokenMalformed(_) => "ERR_JWT_MALFORMED",
+            CacheError::TokenExpired(_) => "ERR_JWT_EXPIRED",
+            CacheError::TokenNotYetValid(_) => "ERR_JWT_NOT_YET_VALID",
+            CacheError::ClaimInvalid(_) => "ERR_JWT_CLAIM_INVALID",
         }
     }
 
@@ -97,6 +106,9 @@ impl fmt::Display for CacheError {
             }
             CacheError::InvalidOption(why) => write!(f, "Invalid option: {}", shorten(why)),
             CacheError::TokenMalformed(why) => write!(f, "JWT malformed: {}", shorten(why)),
+            CacheError::TokenExpired(why) => write!(f, "JWT expired: {}", shorten(why)),
+            CacheError::TokenNotYetValid(why) => write!(f, "JWT not yet valid: {}", shorten(why)),
+            CacheError::ClaimInvalid(why) => write!(f, "JWT claim invalid: {}", shorten(why)),
         }
     }
 }

@@ -7,10 +7,12 @@
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
 //! - [`json_equal`]: whether two pieces of checked JSON are the same value, compared in place;
 //! - [`token`]: reading a JWT's compact serialization into its parts, strictly;
+//! - [`claims`]: the claim checks of a token, with the time passed in;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
 
 pub mod cache;
+pub mod claims;
 pub mod error;
 pub mod json_equal;
 pub mod json_spans;
