@@ -49,6 +49,10 @@ pub enum CacheError {
     TokenNotYetValid(String),
     /// A claim is missing, of the wrong type, or not what the caller accepts.
     ClaimInvalid(String),
+    /// The token's `alg` is not one verification implements and the caller allows.
+    AlgNotAllowed(String),
+    /// The token's header asks for something not implemented (`crit`, `b64: false`).
+    HeaderUnsupported(String),
 }
 
 impl CacheError {
@@ -72,6 +76,8 @@ impl CacheError {
             CacheError::TokenExpired(_) => "ERR_JWT_EXPIRED",
             CacheError::TokenNotYetValid(_) => "ERR_JWT_NOT_YET_VALID",
             CacheError::ClaimInvalid(_) => "ERR_JWT_CLAIM_INVALID",
+            CacheError::AlgNotAllowed(_) => "ERR_JWS_ALG_NOT_ALLOWED",
+            CacheError::HeaderUnsupported(_) => "ERR_JWS_HEADER_UNSUPPORTED",
         }
     }
 
@@ -109,6 +115,8 @@ impl fmt::Display for CacheError {
             CacheError::TokenExpired(why) => write!(f, "JWT expired: {}", shorten(why)),
             CacheError::TokenNotYetValid(why) => write!(f, "JWT not yet valid: {}", shorten(why)),
             CacheError::ClaimInvalid(why) => write!(f, "JWT claim invalid: {}", shorten(why)),
+            CacheError::AlgNotAllowed(alg) => write!(f, "JWS algorithm not allowed: {:?}", shorten(alg)),
+            CacheError::HeaderUnsupported(why) => write!(f, "JWS header not supported: {}", shorten(why)),
         }
     }
 }

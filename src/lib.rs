@@ -7,6 +7,7 @@
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
 //! - [`json_equal`]: whether two pieces of checked JSON are the same value, compared in place;
 //! - [`token`]: reading a JWT's compact serialization into its parts, strictly;
+//! - [`jws_header`]: the rules of a token's protected header (alg allow-list, crit, b64, kid);
 //! - [`claims`]: the claim checks of a token, with the time passed in;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
@@ -15,6 +16,7 @@ pub mod cache;
 pub mod claims;
 pub mod error;
 pub mod json_equal;
+pub mod jws_header;
 pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;
