@@ -8,6 +8,7 @@
 //! - [`json_equal`]: whether two pieces of checked JSON are the same value, compared in place;
 //! - [`token`]: reading a JWT's compact serialization into its parts, strictly;
 //! - [`jws_header`]: the rules of a token's protected header (alg allow-list, crit, b64, kid);
+//! - [`key_usability`]: whether a JWK may verify signatures, and for which algorithms;
 //! - [`claims`]: the claim checks of a token, with the time passed in;
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
@@ -17,6 +18,7 @@ pub mod claims;
 pub mod error;
 pub mod json_equal;
 pub mod jws_header;
+pub mod key_usability;
 pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;

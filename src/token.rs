@@ -78,7 +78,7 @@ fn json_object(segment: &str, what: &str) -> Result<String, CacheError> {
 /// Decodes base64url without padding (RFC 7515 2), refusing anything but its one canonical form:
 /// other characters, padding, a length no encoding has, and unused bits that are not zero (which
 /// would let several texts stand for one token).
-fn base64url(text: &str) -> Option<Vec<u8>> {
+pub fn base64url(text: &str) -> Option<Vec<u8>> {
     fn sextet(byte: u8) -> Option<u32> {
         Some(match byte {
             b'A'..=b'Z' => byte - b'A',

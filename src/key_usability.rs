@@ -1,0 +1,224 @@
+//! Whether a JWK from a set may verify signatures, and for which algorithms (RFC 7517 4, RFC 7518
+//! 6, ATTACKS.md A3, A4, D4, D6), decided from the key's members alone. What only the curve
+//! arithmetic can tell (an EC point not on its curve) is left to the host's key import, which
+//! refuses such points.
+//!
+//! - `kty` missing, unknown or `oct` (a shared secret never belongs in a published set): ignored;
+//! - `use` other than `sig`, `key_ops` without `verify`, X25519/X448: not for signatures;
+//! - Ed25519 `x` exactly 32 bytes; P-256/384/521 `x` and `y` exactly 32/48/66 bytes and not both
+//!   zero; other curves (secp256k1, Ed448): ignored;
+//! - RSA: `n` of 2048 to 16384 bits, odd, without a leading zero octet; `e` odd, from 3 to 2^32,
+//!   without a leading zero octet;
+//! - `alg`, when present, must name an algorithm that fits the key (an encryption algorithm makes
+//!   the key not for signatures);
+//! - `x5c`, when present: the first certificate must hold the key's own `n` (RSA) or point (EC).
+//!
+//! A key that fails is skipped by key selection; it never makes the rest of the set unusable.
+
+use crate::json_spans::{self, decoded};
+use crate::jws_header::Alg;
+use crate::token::base64url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa,
+    P256,
+    P384,
+    P521,
+    Ed25519,
+}
+
+impl KeyKind {
+    /// Whether this key can verify tokens signed with `alg`.
+    pub fn fits(self, alg: Alg) -> bool {
+        use Alg::*;
+        matches!(
+            (self, alg),
+            (KeyKind::Rsa, RS256 | RS384 | RS512 | PS256 | PS384 | PS512)
+                | (KeyKind::P256, ES256)
+                | (KeyKind::P384, ES384)
+                | (KeyKind::P521, ES512)
+                | (KeyKind::Ed25519, EdDSA)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Usability {
+    /// Usable for the algorithms its kind fits, or only for `alg` when the key names one.
+    Usable { kind: KeyKind, alg: Option<Alg> },
+    /// A key for encryption or key agreement.
+    NotForSignatures(&'static str),
+    /// A key this library does not understand or never uses.
+    Ignored(&'static str),
+    /// A signature key that is malformed or too weak to trust.
+    Rejected(&'static str),
+}
+
+/// Decides a key from its text (a checked JSON object).
+pub fn usability(jwk: &str) -> Usability {
+    let members = json_spans::members(jwk, json_spans::document(jwk)).unwrap_or_default();
+    let member = |name: &str| members.iter().find(|(quoted, _)| decoded(&jwk[quoted.clone()]) == name).map(|(_, value)| &jwk[value.clone()]);
+    let string = |name: &str| member(name).filter(|value| value.starts_with('"')).map(decoded);
+    let bytes = |name: &str| string(name).and_then(|text| base64url(&text));
+
+    let kind = match string("kty").as_deref() {
+        Some("RSA") => KeyKind::Rsa,
+        Some("EC") => match string("crv").as_deref() {
+            Some("P-256") => KeyKind::P256,
+            Some("P-384") => KeyKind::P384,
+            Some("P-521") => KeyKind::P521,
+            _ => return Usability::Ignored("an elliptic curve this library does not implement"),
+        },
+        Some("OKP") => match string("crv").as_deref() {
+            Some("Ed25519") => KeyKind::Ed25519,
+            Some("X25519" | "X448") => return Usability::NotForSignatures("a key-agreement curve"),
+            _ => return Usability::Ignored("an OKP curve this library does not implement"),
+        },
+        Some("oct") => return Usability::Ignored("a shared secret, never used from a published set"),
+        _ => return Usability::Ignored("kty missing or not understood"),
+    };
+
+    if member("use").is_some_and(|value| string("use").as_deref() != Some("sig") || value.is_empty()) {
+        return Usability::NotForSignatures("\"use\" is not \"sig\"");
+    }
+    if let Some(ops) = member("key_ops") {
+        let allows_verify = json_spans::entries(ops, 0..ops.len())
+            .is_some_and(|entries| entries.iter().any(|entry| &ops[entry.clone()] == "\"verify\""));
+        if !allows_verify {
+            return Usability::NotForSignatures("\"key_ops\" does not allow \"verify\"");
+        }
+    }
+
+    let material = match kind {
+        KeyKind::Rsa => rsa_material(bytes("n"), bytes("e")),
+        KeyKind::Ed25519 => match bytes("x") {
+            Some(x) if x.len() == 32 => Ok(x),
+            _ => Err("Ed25519 \"x\" must be 32 bytes of base64url"),
+        },
+        KeyKind::P256 | KeyKind::P384 | KeyKind::P521 => {
+            let size = match kind {
+                KeyKind::P256 => 32,
+                KeyKind::P384 => 48,
+                _ => 66,
+            };
+            match (bytes("x"), bytes("y")) {
+                (Some(x), Some(y)) if x.len() == size && y.len() == size => {
+                    if x.iter().chain(&y).all(|&byte| byte == 0) {
+                        Err("the point (0, 0) is not on any curve")
+                    } else {
+                        Ok([x, y].concat())
+                    }
+                }
+                _ => Err("EC \"x\" and \"y\" must be the curve's full coordinate size"),
+            }
+        }
+    };
+    let material = match material {
+        Ok(material) => material,
+        Err(why) => return Usability::Rejected(why),
+    };
+
+    let alg = match member("alg") {
+        None => None,
+        Some(_) => match string("alg").as_deref().map(Alg::named) {
+            Some(Some(alg)) if kind.fits(alg) => Some(alg),
+            Some(Some(_)) => return Usability::Rejected("\"alg\" does not fit the key type"),
+            _ => return Usability::NotForSignatures("\"alg\" names no signature algorithm implemented"),
+        },
+    };
+
+    if let Some(chain) = member("x5c") {
+        let first = json_spans::entries(chain, 0..chain.len())
+            .and_then(|entries| entries.first().cloned())
+            .map(|entry| &chain[entry])
+            .filter(|entry| entry.starts_with('"'))
+            .and_then(|entry| base64_standard(&decoded(entry)));
+        match first {
+            Some(der) if contains(&der, &material) => {}
+            _ => return Usability::Rejected("the first \"x5c\" certificate does not hold this key"),
+        }
+    }
+    Usability::Usable { kind, alg }
+}
+
+/// The modulus, once `n` and `e` pass the RSA rules.
+fn rsa_material(n: Option<Vec<u8>>, e: Option<Vec<u8>>) -> Result<Vec<u8>, &'static str> {
+    let (Some(n), Some(e)) = (n, e) else { return Err("RSA needs \"n\" and \"e\" in base64url") };
+    if n.first().is_none_or(|&byte| byte == 0) || e.first().is_none_or(|&byte| byte == 0) {
+        return Err("RSA \"n\" and \"e\" must use the fewest octets (no leading zero)");
+    }
+    let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+    if !(2048..=16384).contains(&bits) {
+        return Err("RSA modulus must be 2048 to 16384 bits");
+    }
+    if n[n.len() - 1] % 2 == 0 {
+        return Err("an RSA modulus is odd");
+    }
+    let exponent = if e.len() <= 5 { e.iter().fold(0u64, |value, &byte| value << 8 | byte as u64) } else { u64::MAX };
+    if !(3..=1 << 32).contains(&exponent) || exponent % 2 == 0 {
+        return Err("RSA exponent must be odd, from 3 to 2^32");
+    }
+    Ok(n)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Standard base64 with padding, as `x5c` uses (RFC 7517 4.7).
+fn base64_standard(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let unpadded = text.trim_end_matches('=');
+    if text.len() - unpadded.len() > 2 {
+        return None;
+    }
+    base64url(&unpadded.replace('+', "-").replace('/', "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn every_key_of_jwk_vectors_json_is_handled_as_it_says() {
+        let vectors: Value = serde_json::from_str(include_str!("../tests/data/jwk-vectors.json")).unwrap();
+        // Decided by the host's import (curve arithmetic), not from the members.
+        let by_import = ["ec-point-not-on-curve"];
+        for vector in vectors["keys"].as_array().unwrap() {
+            let name = vector["name"].as_str().unwrap();
+            let text = serde_json::to_string(&vector["jwk"]).unwrap();
+            let got = match usability(&text) {
+                Usability::Usable { .. } => "usable",
+                Usability::NotForSignatures(_) => "not_for_signatures",
+                Usability::Ignored(_) => "ignore",
+                Usability::Rejected(_) => "reject",
+            };
+            let expected = vector["expected"].as_str().unwrap();
+            if by_import.contains(&name) {
+                assert_eq!(got, "usable", "{name}: left to the host's import");
+            } else {
+                assert_eq!(got, expected, "{name}: {:?}", usability(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn a3_a_key_fits_only_its_algorithms() {
+        assert!(KeyKind::Rsa.fits(Alg::PS384) && !KeyKind::Rsa.fits(Alg::ES256));
+        assert!(KeyKind::P256.fits(Alg::ES256) && !KeyKind::P256.fits(Alg::ES384));
+        assert!(KeyKind::Ed25519.fits(Alg::EdDSA) && !KeyKind::Ed25519.fits(Alg::ES256));
+    }
+
+    #[test]
+    fn decodes_standard_base64() {
+        assert_eq!(base64_standard("TWFu").unwrap(), b"Man");
+        assert_eq!(base64_standard("TWE=").unwrap(), b"Ma");
+        assert_eq!(base64_standard("+/+/").unwrap(), [0xfb, 0xff, 0xbf]);
+        assert!(base64_standard("TWE").is_none());
+        assert!(base64_standard("T===").is_none());
+    }
+}
