@@ -2,7 +2,7 @@
 #   make demo   build the package and run the demo against a local issuer on 127.0.0.1
 #   make test   build and run every test: Rust core, Node, TypeScript, package, workerd, Chromium
 #   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response
-#   make fuzz   cargo fuzz on reading a JWKS body (FUZZ_SECONDS, default 120)
+#   make fuzz   cargo fuzz on reading a JWKS body, then a token (FUZZ_SECONDS each, default 120)
 .PHONY: demo test bench fuzz build tools tools-browser
 
 demo: build
@@ -20,7 +20,9 @@ FUZZ_SECONDS ?= 120
 fuzz:
 	scripts/ensure-tools.sh --fuzz
 	mkdir -p fuzz/corpus
+	mkdir -p fuzz/corpus-token
 	cd fuzz && cargo +nightly fuzz run from_body corpus seeds -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && cargo +nightly fuzz run token corpus-token seeds-token -- -max_total_time=$(FUZZ_SECONDS)
 
 build: tools
 	scripts/build-package.sh
