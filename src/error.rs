@@ -53,6 +53,8 @@ pub enum CacheError {
     AlgNotAllowed(String),
     /// The token's header asks for something not implemented (`crit`, `b64: false`).
     HeaderUnsupported(String),
+    /// No key of the set can verify the token (see [`crate::key_usability::select_key`]).
+    NoMatchingKey(String),
 }
 
 impl CacheError {
@@ -78,6 +80,7 @@ impl CacheError {
             CacheError::ClaimInvalid(_) => "ERR_JWT_CLAIM_INVALID",
             CacheError::AlgNotAllowed(_) => "ERR_JWS_ALG_NOT_ALLOWED",
             CacheError::HeaderUnsupported(_) => "ERR_JWS_HEADER_UNSUPPORTED",
+            CacheError::NoMatchingKey(_) => "ERR_JWKS_NO_MATCHING_KEY",
         }
     }
 
@@ -117,6 +120,7 @@ impl fmt::Display for CacheError {
             CacheError::ClaimInvalid(why) => write!(f, "JWT claim invalid: {}", shorten(why)),
             CacheError::AlgNotAllowed(alg) => write!(f, "JWS algorithm not allowed: {:?}", shorten(alg)),
             CacheError::HeaderUnsupported(why) => write!(f, "JWS header not supported: {}", shorten(why)),
+            CacheError::NoMatchingKey(why) => write!(f, "No matching key in the JWKS: {}", shorten(why)),
         }
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! A key that fails is skipped by key selection; it never makes the rest of the set unusable.
 
+use crate::error::CacheError;
 use crate::json_spans::{self, decoded};
 use crate::jws_header::Alg;
 use crate::token::base64url;
@@ -142,6 +143,46 @@ pub fn usability(jwk: &str) -> Usability {
     Usability::Usable { kind, alg }
 }
 
+/// A key of a set as selection sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub kid: Option<String>,
+    pub usability: Usability,
+}
+
+impl Candidate {
+    fn verifies(&self, alg: Alg) -> bool {
+        matches!(self.usability, Usability::Usable { kind, alg: own } if kind.fits(alg) && own.is_none_or(|own| own == alg))
+    }
+}
+
+/// The key that verifies a token signed with `alg` and naming `kid` (RFC 7515 4.1.4, RFC 8725
+/// 3.1): with a kid, the one key of that kid, if it can verify `alg`; without, the single key of
+/// the set that can. Returns its index in `candidates`. Keys that cannot be used were never
+/// candidates for anything else: they make no other key unusable.
+pub fn select_key(candidates: &[Candidate], kid: Option<&str>, alg: Alg) -> Result<usize, CacheError> {
+    let no_key = |why: String| Err(CacheError::NoMatchingKey(why));
+    match kid {
+        Some(kid) => {
+            let mut named = candidates.iter().enumerate().filter(|(_, key)| key.kid.as_deref() == Some(kid));
+            match (named.next(), named.next()) {
+                (None, _) => no_key(format!("no key has kid {kid:?}")),
+                (Some(_), Some(_)) => Err(CacheError::AmbiguousKid(kid.to_owned())),
+                (Some((at, key)), None) if key.verifies(alg) => Ok(at),
+                (Some(_), None) => no_key(format!("the key with kid {kid:?} cannot verify {}", alg.name())),
+            }
+        }
+        None => {
+            let mut usable = candidates.iter().enumerate().filter(|(_, key)| key.verifies(alg));
+            match (usable.next(), usable.next()) {
+                (Some((at, _)), None) => Ok(at),
+                (None, _) => no_key(format!("no key can verify {} (and the token names none)", alg.name())),
+                (Some(_), Some(_)) => no_key(format!("several keys can verify {} and the token names none", alg.name())),
+            }
+        }
+    }
+}
+
 /// The modulus, once `n` and `e` pass the RSA rules.
 fn rsa_material(n: Option<Vec<u8>>, e: Option<Vec<u8>>) -> Result<Vec<u8>, &'static str> {
     let (Some(n), Some(e)) = (n, e) else { return Err("RSA needs \"n\" and \"e\" in base64url") };
@@ -211,6 +252,34 @@ mod tests {
         assert!(KeyKind::Rsa.fits(Alg::PS384) && !KeyKind::Rsa.fits(Alg::ES256));
         assert!(KeyKind::P256.fits(Alg::ES256) && !KeyKind::P256.fits(Alg::ES384));
         assert!(KeyKind::Ed25519.fits(Alg::EdDSA) && !KeyKind::Ed25519.fits(Alg::ES256));
+    }
+
+    fn candidate(kid: Option<&str>, kind: KeyKind, alg: Option<Alg>) -> Candidate {
+        Candidate { kid: kid.map(str::to_owned), usability: Usability::Usable { kind, alg } }
+    }
+
+    #[test]
+    fn selects_by_kid_or_the_single_usable_key() {
+        let set = [
+            candidate(Some("rsa"), KeyKind::Rsa, Some(Alg::RS256)),
+            candidate(Some("ec"), KeyKind::P256, None),
+            Candidate { kid: Some("enc".into()), usability: Usability::NotForSignatures("use") },
+            candidate(None, KeyKind::Ed25519, None),
+        ];
+        assert_eq!(select_key(&set, Some("rsa"), Alg::RS256), Ok(0));
+        assert_eq!(select_key(&set, Some("ec"), Alg::ES256), Ok(1));
+        assert_eq!(select_key(&set, None, Alg::EdDSA), Ok(3), "the kid-less key is the one EdDSA key");
+        assert_eq!(select_key(&set, None, Alg::ES256), Ok(1), "the only ES256 key, though it has a kid");
+        let code = |kid, alg| select_key(&set, kid, alg).unwrap_err().code();
+        assert_eq!(code(Some("rsa"), Alg::PS256), "ERR_JWKS_NO_MATCHING_KEY", "A3: the JWK's alg binds the key");
+        assert_eq!(code(Some("ec"), Alg::ES384), "ERR_JWKS_NO_MATCHING_KEY");
+        assert_eq!(code(Some("enc"), Alg::ES256), "ERR_JWKS_NO_MATCHING_KEY", "A4: an encryption key never verifies");
+        assert_eq!(code(Some("nope"), Alg::ES256), "ERR_JWKS_NO_MATCHING_KEY");
+        assert_eq!(code(None, Alg::ES384), "ERR_JWKS_NO_MATCHING_KEY");
+        let two = [candidate(Some("a"), KeyKind::P256, None), candidate(Some("b"), KeyKind::P256, None)];
+        assert_eq!(select_key(&two, None, Alg::ES256).unwrap_err().code(), "ERR_JWKS_NO_MATCHING_KEY", "several: the token must name one");
+        let twins = [candidate(Some("a"), KeyKind::P256, None), candidate(Some("a"), KeyKind::Rsa, None)];
+        assert_eq!(select_key(&twins, Some("a"), Alg::ES256).unwrap_err().code(), "ERR_JWKS_AMBIGUOUS_KID");
     }
 
     #[test]
