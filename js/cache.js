@@ -6,12 +6,10 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
-import { JwksArgumentError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
+import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
 /** What a caller waiting on another caller's fetch gets when that fetch is presumed lost. */
 const LOST = Symbol('lost fetch');
-/** A joined fetch's deadline is its timeout plus this grace (FLIGHT_GRACE_MS in src/cache.rs). */
-const FLIGHT_GRACE_MS = 1000;
 
 export function createJwksCache(options) {
   return new JwksCache(options);
@@ -49,8 +47,8 @@ export class JwksCache {
     this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
-    } catch (raw) {
-      throw isCoreError(raw) ? toPublicError(raw) : raw;
+    } catch (thrown) {
+      throw asPublicError(thrown);
     }
     this.#now = now ?? Date.now;
     // Looked up on each call, so that a fetch installed later (test doubles, polyfills) is used.
@@ -207,7 +205,7 @@ export class JwksCache {
    * says, so a clock that jumps cannot make it spin or sleep for its jump.
    */
   #join(flight, deadline) {
-    const longest = this.#core.timeoutMs + FLIGHT_GRACE_MS;
+    const longest = this.#core.longestFlightMs;
     const now = this.#readClock();
     // A reading that is no time (the core refuses it on the next decision) waits the least.
     const left = typeof now === 'number' ? deadline - now : NaN;

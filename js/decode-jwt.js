@@ -3,7 +3,7 @@
 // checked, as the JWKs do.
 
 import { decodeJwt as readToken } from './wasm/jwks_cache.js';
-import { isCoreError, toPublicError } from './errors.js';
+import { asPublicError } from './errors.js';
 
 /** @returns {{ header: object, payload: object }} */
 export function decodeJwt(token) {
@@ -11,7 +11,7 @@ export function decodeJwt(token) {
   try {
     texts = readToken(token);
   } catch (thrown) {
-    throw isCoreError(thrown) ? toPublicError(thrown) : thrown;
+    throw asPublicError(thrown);
   }
   return { header: JSON.parse(texts[0]), payload: JSON.parse(texts[1]) };
 }

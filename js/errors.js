@@ -66,6 +66,11 @@ export function toPublicError(raw) {
   return new Class(raw.code, raw.message, raw.cause === undefined ? undefined : { cause: raw.cause });
 }
 
+/** What to throw for something a synchronous core call threw: its public error, or the thing itself. */
+export function asPublicError(thrown) {
+  return isCoreError(thrown) ? toPublicError(thrown) : thrown;
+}
+
 /** The error for every call in progress when the wasm core failed (it trapped, a bug). */
 export function coreFailure(cause) {
   return { code: 'ERR_JWKS_CORE_FAILURE', message: `JWKS cache core failed and was restarted empty: ${describe(cause)}`, cause };

@@ -101,6 +101,7 @@ async function readBounded(response, maxBytes, signal) {
       reader.cancel().catch(() => {});
       return undefined;
     }
+    // Copied as it comes: a stream may hand out the same buffer again, refilled.
     if (value.byteLength > 0) chunks.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
   }
   const body = new Uint8Array(size);

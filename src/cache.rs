@@ -102,6 +102,12 @@ impl Default for Options {
 }
 
 impl Config {
+    /// How long a fetch counts as running: its timeout, plus the grace for the host to deliver it.
+    /// Also the longest any caller waits on another's fetch before it decides again.
+    pub fn longest_flight_ms(&self) -> u64 {
+        self.fetch_timeout_ms + FLIGHT_GRACE_MS
+    }
+
     /// Checks the options of `createJwksCache`; absent ones take their defaults.
     pub fn from_options(options: Options) -> Result<Config, CacheError> {
         let millis = |name, value, min, max, default| whole(name, "milliseconds", value, min, max, default);
@@ -265,7 +271,7 @@ impl JwksCache {
         let flight = Flight {
             id: self.last_flight,
             started: now,
-            deadline: now.saturating_add(self.config.fetch_timeout_ms + FLIGHT_GRACE_MS),
+            deadline: now.saturating_add(self.config.longest_flight_ms()),
         };
         self.entries.entry(uri.to_owned()).or_default().flight = Some(flight);
         Ok(Decision::Fetch(flight.id))
@@ -284,9 +290,7 @@ impl JwksCache {
         now: Millis,
     ) -> Result<Fetched, CacheError> {
         let is_current = self.end_flight(uri, flight);
-        let read = read_response(outcome, &self.config);
-        let entry = self.entries.get_mut(uri).filter(|_| is_current);
-        let keys = match read {
+        let keys = match read_response(outcome, &self.config) {
             Ok(keys) => Rc::new(keys),
             Err(error) => {
                 self.forget_if_empty(uri);
@@ -294,7 +298,7 @@ impl JwksCache {
             }
         };
         let fresh_until = now.saturating_add(self.config.ttl_ms);
-        let stored = match entry {
+        let stored = match self.entries.get_mut(uri).filter(|_| is_current) {
             Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
                 entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until });
                 true
@@ -369,11 +373,10 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
         Input::Absent | Input::Given("") => return Err(CacheError::UriMissing),
         Input::WrongType => return Err(CacheError::UriInvalid("it must be a string".into())),
         Input::Refused(uri, why) => return Err(CacheError::UriInvalid(format!("{why}: {:?}", shorten(&redacted(uri))))),
-        Input::Oversized => return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes"))),
-        Input::Given(uri) if uri.len() > MAX_URI_BYTES => {
+        Input::Given(uri) if uri.len() <= MAX_URI_BYTES => uri,
+        Input::Oversized | Input::Given(_) => {
             return Err(CacheError::UriInvalid(format!("longer than {MAX_URI_BYTES} bytes")))
         }
-        Input::Given(uri) => uri,
     };
     let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
@@ -405,11 +408,8 @@ fn checked_kid(kid: Input<&str>) -> Result<&str, CacheError> {
         Input::Absent | Input::Given("") => Err(CacheError::KidMissing),
         Input::WrongType => Err(CacheError::KidInvalid("it must be a string".into())),
         Input::Refused(kid, why) => Err(CacheError::KidInvalid(format!("{why}: {:?}", shorten(kid)))),
-        Input::Oversized => Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes"))),
-        Input::Given(kid) if kid.len() > MAX_KID_BYTES => {
-            Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes")))
-        }
-        Input::Given(kid) => Ok(kid),
+        Input::Given(kid) if kid.len() <= MAX_KID_BYTES => Ok(kid),
+        Input::Oversized | Input::Given(_) => Err(CacheError::KidInvalid(format!("longer than {MAX_KID_BYTES} bytes"))),
     }
 }
 

@@ -16,8 +16,7 @@
 
 use crate::cache::Millis;
 use crate::error::CacheError;
-use crate::json_spans::{self, decoded};
-use std::ops::Range;
+use crate::json_spans::{self, decoded, JsonObject};
 
 /// The latest NumericDate accepted, in seconds: the end of the JS `Date` range.
 pub const MAX_NUMERIC_DATE: f64 = 8.64e12;
@@ -48,7 +47,7 @@ impl ClaimRules<'_> {
 /// Checks the claims in `payload` and the `typ` in `header` (both checked JSON object texts)
 /// at `now`.
 pub fn check_claims(header: &str, payload: &str, rules: &ClaimRules<'_>, now: Millis) -> Result<(), CacheError> {
-    let claims = Members::of(payload);
+    let claims = Claims(JsonObject::document(payload).unwrap_or_default());
     let now = (now / 1000) as f64;
     let tolerance = rules.clock_tolerance_sec as f64;
 
@@ -86,7 +85,8 @@ pub fn check_claims(header: &str, payload: &str, rules: &ClaimRules<'_>, now: Mi
         }
     }
     if let Some(expected) = rules.typ {
-        let typ = Members::of(header).string("typ")?.ok_or_else(|| invalid("typ", "is required in the header"))?;
+        let header = Claims(JsonObject::document(header).unwrap_or_default());
+        let typ = header.string("typ")?.ok_or_else(|| invalid("typ", "is required in the header"))?;
         if !same_media_type(&typ, expected) {
             return Err(invalid("typ", "is not the expected type"));
         }
@@ -112,21 +112,12 @@ fn same_media_type(a: &str, b: &str) -> bool {
     short(a) == short(b)
 }
 
-/// The members of a checked JSON object text, by decoded name.
-struct Members<'a> {
-    text: &'a str,
-    members: Vec<(Range<usize>, Range<usize>)>,
-}
+/// The claims (or the header) as the checks read them: typed, with errors that name the claim.
+struct Claims<'a>(JsonObject<'a>);
 
-impl<'a> Members<'a> {
-    fn of(text: &'a str) -> Self {
-        Members { text, members: json_spans::members(text, json_spans::document(text)).unwrap_or_default() }
-    }
-
-    /// The text of the member `name`'s value.
+impl<'a> Claims<'a> {
     fn get(&self, name: &str) -> Option<&'a str> {
-        let text = self.text;
-        self.members.iter().find(|(quoted, _)| decoded(&text[quoted.clone()]) == name).map(|(_, value)| &text[value.clone()])
+        self.0.get(name)
     }
 
     fn numeric_date(&self, name: &str) -> Result<Option<f64>, CacheError> {
@@ -141,10 +132,10 @@ impl<'a> Members<'a> {
     }
 
     fn string(&self, name: &str) -> Result<Option<std::borrow::Cow<'a, str>>, CacheError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(value) if value.starts_with('"') => Ok(Some(decoded(value))),
-            Some(_) => Err(invalid(name, "must be a string")),
+        match (self.get(name), self.0.string(name)) {
+            (None, _) => Ok(None),
+            (Some(_), Some(text)) => Ok(Some(text)),
+            (Some(_), None) => Err(invalid(name, "must be a string")),
         }
     }
 

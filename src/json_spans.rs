@@ -55,38 +55,69 @@ fn hex4(text: &str) -> u32 {
 /// The members of the object at `span` of `text`, as (name, value) ranges; the name range holds
 /// the quoted name, escapes and all. None when the value there is not an object.
 pub fn members(text: &str, span: Range<usize>) -> Option<Vec<(Range<usize>, Range<usize>)>> {
-    let bytes = text.as_bytes();
-    if bytes.get(span.start) != Some(&b'{') {
-        return None;
-    }
-    let mut scan = Scan { bytes, at: span.start + 1 };
-    let mut found = Vec::new();
-    loop {
-        scan.skip_whitespace_and(b',');
-        if bytes[scan.at] == b'}' {
-            return Some(found);
-        }
+    items(text, span, b'{', b'}', |scan| {
         let name = scan.value();
         scan.skip_whitespace_and(b':');
-        let value = scan.value();
-        found.push((name, value));
-    }
+        (name, scan.value())
+    })
 }
 
 /// The entries of the array at `span` of `text`. None when the value there is not an array.
 pub fn entries(text: &str, span: Range<usize>) -> Option<Vec<Range<usize>>> {
+    items(text, span, b'[', b']', |scan| scan.value())
+}
+
+/// The items between `open` and `close` at `span`, each read by `item`, or None when the value
+/// there does not start with `open`.
+fn items<T>(text: &str, span: Range<usize>, open: u8, close: u8, mut item: impl FnMut(&mut Scan) -> T) -> Option<Vec<T>> {
     let bytes = text.as_bytes();
-    if bytes.get(span.start) != Some(&b'[') {
+    if bytes.get(span.start) != Some(&open) {
         return None;
     }
     let mut scan = Scan { bytes, at: span.start + 1 };
     let mut found = Vec::new();
     loop {
         scan.skip_whitespace_and(b',');
-        if bytes[scan.at] == b']' {
+        if bytes[scan.at] == close {
             return Some(found);
         }
-        found.push(scan.value());
+        found.push(item(&mut scan));
+    }
+}
+
+/// An object of checked JSON text, its members listed once and found by decoded name
+/// (`"k\u0069d"` is `kid`).
+#[derive(Default)]
+pub struct JsonObject<'a> {
+    text: &'a str,
+    members: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl<'a> JsonObject<'a> {
+    /// The object at `span` of `text`, or None when the value there is not an object.
+    pub fn at(text: &'a str, span: Range<usize>) -> Option<Self> {
+        Some(JsonObject { text, members: members(text, span)? })
+    }
+
+    /// The whole document, when it is an object.
+    pub fn document(text: &'a str) -> Option<Self> {
+        Self::at(text, document(text))
+    }
+
+    /// Where the value of the member `name` stands in the text.
+    pub fn span(&self, name: &str) -> Option<Range<usize>> {
+        let text = self.text;
+        self.members.iter().find(|(quoted, _)| decoded(&text[quoted.clone()]) == name).map(|(_, value)| value.clone())
+    }
+
+    /// The text of the value of the member `name`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.span(name).map(|value| &self.text[value])
+    }
+
+    /// The member `name`, decoded, when its value is a string.
+    pub fn string(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.get(name).filter(|value| value.starts_with('"')).map(decoded)
     }
 }
 

@@ -22,7 +22,8 @@
 
 use crate::error::CacheError;
 use crate::json_equal;
-use crate::json_spans::{self, decoded};
+use crate::json_spans::{self, JsonObject};
+use std::borrow::Cow;
 use crate::strict_json::{self, CheckError};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -138,21 +139,12 @@ impl KeySet {
 /// The entries of the document's `keys` array, as ranges of `text`, or None when the document is
 /// not an object with a `keys` array. `text` is checked JSON: no duplicate members, bounded depth.
 fn key_entries(text: &str) -> Option<Vec<Range<usize>>> {
-    let keys = member(text, json_spans::document(text), "keys")?;
-    json_spans::entries(text, keys)
+    json_spans::entries(text, JsonObject::document(text)?.span("keys")?)
 }
 
 /// The kid of an entry of `keys`: the string member `kid` of an object, else None.
 fn kid_of(text: &str, entry: Range<usize>) -> Option<String> {
-    let kid = &text[member(text, entry, "kid")?];
-    kid.starts_with('"').then(|| decoded(kid).into_owned())
-}
-
-/// The value of the member `name` of the object at `span`, if it is an object and has one.
-fn member(text: &str, span: Range<usize>, name: &str) -> Option<Range<usize>> {
-    let members = json_spans::members(text, span)?;
-    // Names are compared decoded: "k\u0069d" is "kid".
-    members.into_iter().find(|(quoted, _)| decoded(&text[quoted.clone()]) == name).map(|(_, value)| value)
+    JsonObject::at(text, entry)?.string("kid").map(Cow::into_owned)
 }
 
 /// Whether two entries are copies of one key: the same JSON value (see [`json_equal`]).

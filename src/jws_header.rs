@@ -9,7 +9,7 @@
 //! - `jku`, `x5u`, `jwk` and `x5c` are never read: keys come from the caller's JWKS only.
 
 use crate::error::CacheError;
-use crate::json_spans::{self, decoded};
+use crate::json_spans::{self, decoded, JsonObject};
 use crate::jwks::MAX_KID_BYTES;
 
 /// The algorithms verification implements.
@@ -61,10 +61,8 @@ pub struct JwsHeader {
 
 /// Checks the header text against the rules above; `allowed` is the caller's allow-list.
 pub fn check_header(header: &str, allowed: &[Alg]) -> Result<JwsHeader, CacheError> {
-    let members = json_spans::members(header, json_spans::document(header)).unwrap_or_default();
-    let member = |name: &str| {
-        members.iter().find(|(quoted, _)| decoded(&header[quoted.clone()]) == name).map(|(_, value)| &header[value.clone()])
-    };
+    let object = JsonObject::document(header).unwrap_or_default();
+    let member = |name: &str| object.get(name);
     let malformed = |why: &str| CacheError::TokenMalformed(format!("the header's {why}"));
 
     let alg = match member("alg") {

@@ -16,7 +16,7 @@
 //! A key that fails is skipped by key selection; it never makes the rest of the set unusable.
 
 use crate::error::CacheError;
-use crate::json_spans::{self, decoded};
+use crate::json_spans::{self, decoded, JsonObject};
 use crate::jws_header::Alg;
 use crate::token::base64url;
 
@@ -58,9 +58,9 @@ pub enum Usability {
 
 /// Decides a key from its text (a checked JSON object).
 pub fn usability(jwk: &str) -> Usability {
-    let members = json_spans::members(jwk, json_spans::document(jwk)).unwrap_or_default();
-    let member = |name: &str| members.iter().find(|(quoted, _)| decoded(&jwk[quoted.clone()]) == name).map(|(_, value)| &jwk[value.clone()]);
-    let string = |name: &str| member(name).filter(|value| value.starts_with('"')).map(decoded);
+    let object = JsonObject::document(jwk).unwrap_or_default();
+    let member = |name: &str| object.get(name);
+    let string = |name: &str| object.string(name);
     let bytes = |name: &str| string(name).and_then(|text| base64url(&text));
 
     let kind = match string("kty").as_deref() {

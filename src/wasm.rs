@@ -63,6 +63,12 @@ impl CacheCore {
         self.core.config().fetch_timeout_ms as f64
     }
 
+    /// The longest a caller waits on another's fetch before it decides again.
+    #[wasm_bindgen(getter, js_name = longestFlightMs)]
+    pub fn longest_flight_ms(&self) -> f64 {
+        self.core.config().longest_flight_ms() as f64
+    }
+
     #[wasm_bindgen(getter, js_name = maxResponseBytes)]
     pub fn max_response_bytes(&self) -> f64 {
         self.core.config().max_response_bytes as f64
