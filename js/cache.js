@@ -6,6 +6,8 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
+import { verify } from './verify.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
 /** What a caller waiting on another caller's fetch gets when that fetch is presumed lost. */
@@ -19,7 +21,7 @@ export class JwksCache {
   /** The options the core was made with, to make a fresh one if it ever fails. */
   #coreOptions;
   #core;
-  /** URI -> the view of its cached set ({ fetchedAt, freshUntil, keys, ambiguous }), as the core stored it. */
+  /** URI -> the view of its cached set (see key-views.js), as the core stored it. */
   #views = new Map();
   #now;
   #fetch;
@@ -27,15 +29,17 @@ export class JwksCache {
   #waiters = new Map();
   /** What this cache's fetch has shown it refuses (see fetch-jwks.js): learnt per cache. */
   #fetchQuirks = { noStoreRefused: false };
+  /** What verify.js may use of this cache. */
+  #verification;
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, fetch, now;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
-      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, fetch, now } = options);
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, fetch, now } = options);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -44,7 +48,7 @@ export class JwksCache {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
-    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys];
+    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
     } catch (thrown) {
@@ -53,8 +57,15 @@ export class JwksCache {
     this.#now = now ?? Date.now;
     // Looked up on each call, so that a fetch installed later (test doubles, polyfills) is used.
     this.#fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#verification = {
+      setFor: (uri, kid) => this.#setFor(uri, kid),
+      isCurrent: (uri, view) => this.#views.get(uri) === view && this.#isFresh(view),
+      now: () => this.#readClock(),
+      tokens: new VerifiedTokens(this.#core.maxVerifiedTokens),
+    };
     // Usable detached too: `const { getKey } = cache`.
     this.getKey = this.getKey.bind(this);
+    this.verify = this.verify.bind(this);
     this.clear = this.clear.bind(this);
   }
 
@@ -81,9 +92,18 @@ export class JwksCache {
     return this.#lookUp(jwksUri, kid);
   }
 
-  /** Forgets every cached set. */
+  /**
+   * Verifies a JWT with the key its header selects from the set at `options.jwksUri`, and checks
+   * its claims; see verify.js. Never throws synchronously.
+   */
+  verify(token, options) {
+    return verify(this.#verification, token, options);
+  }
+
+  /** Forgets every cached set, and every token verified with one. */
   clear() {
     this.#views.clear();
+    this.#verification.tokens.clear();
     try {
       this.#core.clear();
     } catch (thrown) {
@@ -92,12 +112,37 @@ export class JwksCache {
   }
 
   async #lookUp(jwksUri, kid) {
+    return keyIn(await this.#lookUpSet(jwksUri, kid), kid);
+  }
+
+  /**
+   * The fresh set of jwksUri that a token naming `kid` (or none: undefined) is verified with:
+   * from the views when it has that kid, else as a lookup gets it (fetched once on a miss).
+   */
+  #setFor(jwksUri, kid) {
+    const view = this.#views.get(jwksUri);
+    if (view !== undefined && (kid === undefined || view.keys.has(kid)) && this.#isFresh(view)) return view;
+    return this.#lookUpSet(jwksUri, kid);
+  }
+
+  #isFresh(view) {
+    let now;
+    try {
+      now = this.#now();
+    } catch {
+      return false;
+    }
+    return typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil;
+  }
+
+  /** The set to answer a lookup of `kid` from (undefined: any fresh set), fetched if need be. */
+  async #lookUpSet(jwksUri, kid) {
     for (;;) {
       const now = this.#readClock();
-      const decision = this.#useCore((core) => core.decide(jwksUri, kid, now));
+      const decision = this.#useCore((core) => (kid === undefined ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
       if (decision.found) {
-        const jwk = this.#views.get(jwksUri)?.keys.get(kid);
-        if (jwk !== undefined) return jwk;
+        const view = this.#views.get(jwksUri);
+        if (view !== undefined && (kid === undefined || view.keys.has(kid))) return view;
         throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
       }
       const result =
@@ -106,7 +151,7 @@ export class JwksCache {
           : await this.#join(decision.join, decision.deadline);
       if (result === LOST) continue;
       if (result.error !== undefined) throw toPublicError(result.error);
-      return keyIn(result.view, kid);
+      return result.view;
     }
   }
 

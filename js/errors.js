@@ -25,7 +25,7 @@ export class JwksFetchError extends JwksCacheError {
 /** The JWKS endpoint answered with something that cannot be used as asked. */
 export class JwksResponseError extends JwksCacheError {}
 
-/** A token cannot be used: it is malformed (more reasons come with verification). */
+/** A token is not accepted: malformed, refused algorithm or header, no key for it, bad signature, claims. */
 export class JwtError extends JwksCacheError {}
 
 for (const Class of [JwksCacheError, JwksArgumentError, JwksFetchError, JwksResponseError, JwtError]) {
@@ -48,6 +48,13 @@ const CLASS_OF_CODE = {
   ERR_JWKS_TOO_MANY_KEYS: JwksResponseError,
   ERR_JWKS_AMBIGUOUS_KID: JwksResponseError,
   ERR_JWT_MALFORMED: JwtError,
+  ERR_JWS_ALG_NOT_ALLOWED: JwtError,
+  ERR_JWS_HEADER_UNSUPPORTED: JwtError,
+  ERR_JWKS_NO_MATCHING_KEY: JwtError,
+  ERR_JWS_SIGNATURE_INVALID: JwtError,
+  ERR_JWT_EXPIRED: JwtError,
+  ERR_JWT_NOT_YET_VALID: JwtError,
+  ERR_JWT_CLAIM_INVALID: JwtError,
 };
 
 /** Whether `thrown` is an error the wasm core decided (`{ code, message, status? }`). */

@@ -44,6 +44,10 @@ pub const MAX_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// The default bound of the entries in a response's `keys` array: real sets hold a handful.
 pub const DEFAULT_MAX_KEYS: u64 = 100;
 pub const MAX_MAX_KEYS: u64 = 1_000;
+/// The default bound of remembered verified tokens: each costs its text (at most 16 KiB, a few
+/// hundred bytes as issued) and its decoded header and payload.
+pub const DEFAULT_MAX_VERIFIED_TOKENS: u64 = 1_000;
+pub const MAX_MAX_VERIFIED_TOKENS: u64 = 100_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
@@ -62,12 +66,20 @@ pub enum Input<T> {
     Given(T),
 }
 
+impl<T> Default for Input<T> {
+    fn default() -> Self {
+        Input::Absent
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
     pub ttl_ms: u64,
     pub fetch_timeout_ms: u64,
     pub max_response_bytes: u64,
     pub max_keys: u64,
+    /// How many tokens whose signature verified are remembered (see `js/verified-tokens.js`).
+    pub max_verified_tokens: u64,
 }
 
 impl Default for Config {
@@ -77,6 +89,7 @@ impl Default for Config {
             fetch_timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
+            max_verified_tokens: DEFAULT_MAX_VERIFIED_TOKENS,
         }
     }
 }
@@ -88,6 +101,7 @@ pub struct Options {
     pub timeout_ms: Input<f64>,
     pub max_response_bytes: Input<f64>,
     pub max_keys: Input<f64>,
+    pub max_verified_tokens: Input<f64>,
 }
 
 impl Default for Options {
@@ -97,6 +111,7 @@ impl Default for Options {
             timeout_ms: Input::Absent,
             max_response_bytes: Input::Absent,
             max_keys: Input::Absent,
+            max_verified_tokens: Input::Absent,
         }
     }
 }
@@ -123,6 +138,14 @@ impl Config {
                 DEFAULT_MAX_RESPONSE_BYTES,
             )?,
             max_keys: whole("maxKeys", "keys", options.max_keys, 1, MAX_MAX_KEYS, DEFAULT_MAX_KEYS)?,
+            max_verified_tokens: whole(
+                "maxVerifiedTokens",
+                "tokens",
+                options.max_verified_tokens,
+                0,
+                MAX_MAX_VERIFIED_TOKENS,
+                DEFAULT_MAX_VERIFIED_TOKENS,
+            )?,
         })
     }
 }
@@ -252,9 +275,20 @@ impl JwksCache {
     pub fn decide(&mut self, uri: Input<&str>, kid: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
         let uri = checked_uri(uri)?;
         let kid = checked_kid(kid)?;
+        self.decide_for(uri, Some(kid), now)
+    }
 
+    /// The same for a token without a kid, which any fresh set answers (the key is then the
+    /// single one that can verify it, or none: a set is not fetched again for such a token).
+    pub fn decide_any(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
+        let uri = checked_uri(uri)?;
+        self.decide_for(uri, None, now)
+    }
+
+    fn decide_for(&mut self, uri: &str, kid: Option<&str>, now: Millis) -> Result<Decision, CacheError> {
         if let Some(entry) = self.entries.get(uri) {
             if let Some(set) = entry.set.as_ref().filter(|set| set.is_fresh(now)) {
+                let Some(kid) = kid else { return Ok(Decision::Found) };
                 match set.keys.lookup(kid) {
                     KeyLookup::Found(_) => return Ok(Decision::Found),
                     KeyLookup::Ambiguous => return Err(CacheError::AmbiguousKid(kid.to_owned())),
@@ -645,8 +679,12 @@ mod tests {
             timeout_ms: Input::Given(250.0),
             max_response_bytes: Input::Given(4096.0),
             max_keys: Input::Given(5.0),
+            max_verified_tokens: Input::Given(0.0),
         });
-        assert_eq!(set, Ok(Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5 }));
+        assert_eq!(set, Ok(Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5, max_verified_tokens: 0 }));
+        let tokens = |n| Config::from_options(Options { max_verified_tokens: Input::Given(n), ..Options::default() });
+        assert_eq!(tokens(-1.0).unwrap_err().code(), "ERR_INVALID_OPTION");
+        assert_eq!(tokens((MAX_MAX_VERIFIED_TOKENS + 1) as f64).unwrap_err().code(), "ERR_INVALID_OPTION");
         assert_eq!(ttl(Input::Given(0.0)).unwrap().ttl_ms, 0);
         for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, (MAX_TTL_MS + 1) as f64] {
             let err = ttl(Input::Given(bad)).unwrap_err();

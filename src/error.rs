@@ -55,6 +55,9 @@ pub enum CacheError {
     HeaderUnsupported(String),
     /// No key of the set can verify the token (see [`crate::key_usability::select_key`]).
     NoMatchingKey(String),
+    /// The signature does not verify with the selected key (or has the wrong length for the
+    /// algorithm, which no valid signature has).
+    SignatureInvalid(String),
 }
 
 impl CacheError {
@@ -81,6 +84,7 @@ impl CacheError {
             CacheError::AlgNotAllowed(_) => "ERR_JWS_ALG_NOT_ALLOWED",
             CacheError::HeaderUnsupported(_) => "ERR_JWS_HEADER_UNSUPPORTED",
             CacheError::NoMatchingKey(_) => "ERR_JWKS_NO_MATCHING_KEY",
+            CacheError::SignatureInvalid(_) => "ERR_JWS_SIGNATURE_INVALID",
         }
     }
 
@@ -121,6 +125,7 @@ impl fmt::Display for CacheError {
             CacheError::AlgNotAllowed(alg) => write!(f, "JWS algorithm not allowed: {:?}", shorten(alg)),
             CacheError::HeaderUnsupported(why) => write!(f, "JWS header not supported: {}", shorten(why)),
             CacheError::NoMatchingKey(why) => write!(f, "No matching key in the JWKS: {}", shorten(why)),
+            CacheError::SignatureInvalid(why) => write!(f, "JWS signature invalid: {}", shorten(why)),
         }
     }
 }

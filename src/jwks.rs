@@ -23,7 +23,8 @@
 use crate::error::CacheError;
 use crate::json_equal;
 use crate::json_spans::{self, JsonObject};
-use std::borrow::Cow;
+use crate::jws_header::Alg;
+use crate::key_usability::{select_key, usability, AlgSet, Candidate};
 use crate::strict_json::{self, CheckError};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -35,14 +36,24 @@ pub const MAX_KID_BYTES: usize = 1024;
 pub const MAX_JSON_DEPTH: usize = 16;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// One key of a set: its kid, where it stands in the response's `keys` array, and the bytes of
-/// the body that hold it, from which the host builds the key object. The core keeps no parsed
-/// copy of the key: a cached set costs its kids, not its keys.
+/// One key of a set: its kid, where it stands in the response's `keys` array, the bytes of the
+/// body that hold it, from which the host builds the key object, and the algorithms it may
+/// verify ([`key_usability`]). The core keeps no parsed copy of the key: a cached set costs its
+/// kids, not its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwk {
     pub kid: String,
     pub index: usize,
     pub span: Range<usize>,
+    pub verifies: AlgSet,
+}
+
+/// A key without a kid that may verify signatures: only a token without a kid can select it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnnamedJwk {
+    pub index: usize,
+    pub span: Range<usize>,
+    pub verifies: AlgSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +66,7 @@ pub enum KeyLookup<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySet {
     keys: Vec<Jwk>,
+    unnamed: Vec<UnnamedJwk>,
     index: HashMap<String, usize>,
     ambiguous: Vec<String>,
     is_jwk_set: bool,
@@ -79,8 +91,22 @@ impl KeySet {
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
         let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
         let mut slot_of: HashMap<String, usize> = HashMap::new();
+        let mut unnamed = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let Some(kid) = kid_of(text, entry.clone()) else { continue };
+            let Some(object) = JsonObject::at(text, entry.clone()) else { continue };
+            let kid = match object.get("kid") {
+                Some(_) => match object.string("kid") {
+                    Some(kid) => kid.into_owned(),
+                    None => continue,
+                },
+                None => {
+                    let verifies = AlgSet::of(&usability(&text[entry.clone()]));
+                    if verifies != AlgSet(0) {
+                        unnamed.push(UnnamedJwk { index, span: entry.start + start..entry.end + start, verifies });
+                    }
+                    continue;
+                }
+            };
             if kid.is_empty() || kid.len() > MAX_KID_BYTES {
                 continue;
             }
@@ -94,6 +120,7 @@ impl KeySet {
         }
 
         let mut set = KeySet::empty(true);
+        set.unnamed = unnamed;
         for (kid, copies) in by_kid {
             let first = entries[copies[0]].clone();
             if copies[1..].iter().any(|&other| !same_entry(text, entries[other].clone(), first.clone())) {
@@ -103,13 +130,14 @@ impl KeySet {
             // The entry's place in the body as given, byte order mark included.
             let span = entries[copies[0]].start + start..entries[copies[0]].end + start;
             set.index.insert(kid.clone(), set.keys.len());
-            set.keys.push(Jwk { kid, index: copies[0], span });
+            let verifies = AlgSet::of(&usability(&text[first]));
+            set.keys.push(Jwk { kid, index: copies[0], span, verifies });
         }
         Ok(set)
     }
 
     fn empty(is_jwk_set: bool) -> KeySet {
-        KeySet { keys: Vec::new(), index: HashMap::new(), ambiguous: Vec::new(), is_jwk_set }
+        KeySet { keys: Vec::new(), unnamed: Vec::new(), index: HashMap::new(), ambiguous: Vec::new(), is_jwk_set }
     }
 
     pub fn lookup(&self, kid: &str) -> KeyLookup<'_> {
@@ -123,6 +151,29 @@ impl KeySet {
     /// The keys that a kid finds, in document order.
     pub fn keys(&self) -> &[Jwk] {
         &self.keys
+    }
+
+    /// The keys without a kid that may verify signatures, in document order.
+    pub fn unnamed(&self) -> &[UnnamedJwk] {
+        &self.unnamed
+    }
+
+    /// Every key that selection may consider: the keys with a kid, then those without, so that
+    /// the index of a key here is its index in [`keys`](Self::keys), or that length plus its
+    /// index in [`unnamed`](Self::unnamed).
+    pub fn candidates(&self) -> Vec<Candidate<'_>> {
+        let named = self.keys.iter().map(|key| Candidate { kid: Some(&key.kid), verifies: key.verifies });
+        let unnamed = self.unnamed.iter().map(|key| Candidate { kid: None, verifies: key.verifies });
+        named.chain(unnamed).collect()
+    }
+
+    /// The key (its index in [`candidates`](Self::candidates)) that verifies a token signed with
+    /// `alg` and naming `kid`, by the rules of [`select_key`].
+    pub fn signer(&self, kid: Option<&str>, alg: Alg) -> Result<usize, CacheError> {
+        if let Some(kid) = kid.filter(|kid| self.ambiguous.iter().any(|k| k == kid)) {
+            return Err(CacheError::AmbiguousKid(kid.to_owned()));
+        }
+        select_key(&self.candidates(), kid, alg).map_err(|why| why.error(kid, alg))
     }
 
     /// Kids shared by different keys.
@@ -140,11 +191,6 @@ impl KeySet {
 /// not an object with a `keys` array. `text` is checked JSON: no duplicate members, bounded depth.
 fn key_entries(text: &str) -> Option<Vec<Range<usize>>> {
     json_spans::entries(text, JsonObject::document(text)?.span("keys")?)
-}
-
-/// The kid of an entry of `keys`: the string member `kid` of an object, else None.
-fn kid_of(text: &str, entry: Range<usize>) -> Option<String> {
-    JsonObject::at(text, entry)?.string("kid").map(Cow::into_owned)
 }
 
 /// Whether two entries are copies of one key: the same JSON value (see [`json_equal`]).

@@ -46,6 +46,23 @@ impl Alg {
         }
     }
 
+    /// The length of every signature of this algorithm, where it depends on the algorithm alone
+    /// (RFC 7518 3.4: ECDSA is r || s, each the size of the curve's order; RFC 8037: Ed25519 is
+    /// 64 bytes). An RSA signature is as long as the key's modulus, which the host checks.
+    pub fn signature_len(self) -> Option<usize> {
+        match self {
+            Alg::ES256 | Alg::EdDSA => Some(64),
+            Alg::ES384 => Some(96),
+            Alg::ES512 => Some(132),
+            _ => None,
+        }
+    }
+
+    /// Its place in [`Alg::ALL`], which the host uses to name it.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The algorithm with this exact name (names are case-sensitive, RFC 7515 4.1.1).
     pub fn named(name: &str) -> Option<Alg> {
         Alg::ALL.into_iter().find(|alg| alg.name() == name)

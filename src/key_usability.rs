@@ -143,41 +143,86 @@ pub fn usability(jwk: &str) -> Usability {
     Usability::Usable { kind, alg }
 }
 
-/// A key of a set as selection sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub kid: Option<String>,
-    pub usability: Usability,
+/// The algorithms one key may verify, as a bit set over [`Alg::ALL`] (bit `i` is `Alg::ALL[i]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlgSet(pub u16);
+
+impl AlgSet {
+    /// What a key of this usability verifies: the algorithms its kind fits, or only the one its
+    /// `alg` names; nothing for a key that is not usable.
+    pub fn of(usability: &Usability) -> AlgSet {
+        let Usability::Usable { kind, alg: own } = usability else { return AlgSet(0) };
+        AlgSet(
+            Alg::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, &alg)| kind.fits(alg) && own.is_none_or(|own| own == alg))
+                .fold(0, |bits, (at, _)| bits | 1 << at),
+        )
+    }
+
+    pub fn contains(self, alg: Alg) -> bool {
+        self.0 & 1 << alg.index() != 0
+    }
 }
 
-impl Candidate {
-    fn verifies(&self, alg: Alg) -> bool {
-        matches!(self.usability, Usability::Usable { kind, alg: own } if kind.fits(alg) && own.is_none_or(|own| own == alg))
+/// A key of a set as selection sees it: its kid, if any, and what it verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate<'a> {
+    pub kid: Option<&'a str>,
+    pub verifies: AlgSet,
+}
+
+/// Why no key verifies a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoKey {
+    /// The token names a kid the set does not hold.
+    KidAbsent,
+    /// The key with the token's kid cannot verify the token's algorithm.
+    KidCannotVerify,
+    /// The host could not import the key the token selects (an EC point off its curve, say).
+    NotImportable,
+    /// The token names no kid and no key of the set can verify its algorithm.
+    NoneUsable,
+    /// The token names no kid and several keys can verify its algorithm.
+    Several,
+}
+
+impl NoKey {
+    pub const ALL: [NoKey; 5] = [NoKey::KidAbsent, NoKey::KidCannotVerify, NoKey::NotImportable, NoKey::NoneUsable, NoKey::Several];
+
+    /// The error a verification gets, in words that say what to fix.
+    pub fn error(self, kid: Option<&str>, alg: Alg) -> CacheError {
+        let kid = kid.map(|kid| format!("{:?}", crate::error::shorten(kid))).unwrap_or_default();
+        let alg = alg.name();
+        CacheError::NoMatchingKey(match self {
+            NoKey::KidAbsent => format!("no key has kid {kid}"),
+            NoKey::KidCannotVerify => format!("the key with kid {kid} cannot verify {alg} (its kty, crv, alg, use or key_ops, or it is malformed or too weak)"),
+            NoKey::NotImportable => format!("the key with kid {kid} for {alg} was refused by the host's crypto"),
+            NoKey::NoneUsable => format!("no key can verify {alg} (and the token names none)"),
+            NoKey::Several => format!("several keys can verify {alg} and the token names none"),
+        })
     }
 }
 
 /// The key that verifies a token signed with `alg` and naming `kid` (RFC 7515 4.1.4, RFC 8725
 /// 3.1): with a kid, the one key of that kid, if it can verify `alg`; without, the single key of
 /// the set that can. Returns its index in `candidates`. Keys that cannot be used were never
-/// candidates for anything else: they make no other key unusable.
-pub fn select_key(candidates: &[Candidate], kid: Option<&str>, alg: Alg) -> Result<usize, CacheError> {
-    let no_key = |why: String| Err(CacheError::NoMatchingKey(why));
+/// candidates for anything else: they make no other key unusable. Candidates hold one key per
+/// kid: a kid shared by different keys never reaches selection (see [`crate::jwks`]).
+pub fn select_key(candidates: &[Candidate<'_>], kid: Option<&str>, alg: Alg) -> Result<usize, NoKey> {
     match kid {
-        Some(kid) => {
-            let mut named = candidates.iter().enumerate().filter(|(_, key)| key.kid.as_deref() == Some(kid));
-            match (named.next(), named.next()) {
-                (None, _) => no_key(format!("no key has kid {kid:?}")),
-                (Some(_), Some(_)) => Err(CacheError::AmbiguousKid(kid.to_owned())),
-                (Some((at, key)), None) if key.verifies(alg) => Ok(at),
-                (Some(_), None) => no_key(format!("the key with kid {kid:?} cannot verify {}", alg.name())),
-            }
-        }
+        Some(kid) => match candidates.iter().position(|key| key.kid == Some(kid)) {
+            None => Err(NoKey::KidAbsent),
+            Some(at) if candidates[at].verifies.contains(alg) => Ok(at),
+            Some(_) => Err(NoKey::KidCannotVerify),
+        },
         None => {
-            let mut usable = candidates.iter().enumerate().filter(|(_, key)| key.verifies(alg));
+            let mut usable = candidates.iter().enumerate().filter(|(_, key)| key.verifies.contains(alg));
             match (usable.next(), usable.next()) {
                 (Some((at, _)), None) => Ok(at),
-                (None, _) => no_key(format!("no key can verify {} (and the token names none)", alg.name())),
-                (Some(_), Some(_)) => no_key(format!("several keys can verify {} and the token names none", alg.name())),
+                (None, _) => Err(NoKey::NoneUsable),
+                (Some(_), Some(_)) => Err(NoKey::Several),
             }
         }
     }
@@ -254,8 +299,17 @@ mod tests {
         assert!(KeyKind::Ed25519.fits(Alg::EdDSA) && !KeyKind::Ed25519.fits(Alg::ES256));
     }
 
-    fn candidate(kid: Option<&str>, kind: KeyKind, alg: Option<Alg>) -> Candidate {
-        Candidate { kid: kid.map(str::to_owned), usability: Usability::Usable { kind, alg } }
+    fn candidate(kid: Option<&'static str>, kind: KeyKind, alg: Option<Alg>) -> Candidate<'static> {
+        Candidate { kid, verifies: AlgSet::of(&Usability::Usable { kind, alg }) }
+    }
+
+    #[test]
+    fn a_key_verifies_the_algorithms_of_its_kind_or_only_its_own() {
+        let rsa = AlgSet::of(&Usability::Usable { kind: KeyKind::Rsa, alg: None });
+        assert!(rsa.contains(Alg::RS256) && rsa.contains(Alg::PS512) && !rsa.contains(Alg::ES256));
+        let rs256 = AlgSet::of(&Usability::Usable { kind: KeyKind::Rsa, alg: Some(Alg::RS256) });
+        assert_eq!(rs256, AlgSet(1));
+        assert_eq!(AlgSet::of(&Usability::Rejected("weak")), AlgSet(0));
     }
 
     #[test]
@@ -263,23 +317,23 @@ mod tests {
         let set = [
             candidate(Some("rsa"), KeyKind::Rsa, Some(Alg::RS256)),
             candidate(Some("ec"), KeyKind::P256, None),
-            Candidate { kid: Some("enc".into()), usability: Usability::NotForSignatures("use") },
+            Candidate { kid: Some("enc"), verifies: AlgSet::of(&Usability::NotForSignatures("use")) },
             candidate(None, KeyKind::Ed25519, None),
         ];
         assert_eq!(select_key(&set, Some("rsa"), Alg::RS256), Ok(0));
         assert_eq!(select_key(&set, Some("ec"), Alg::ES256), Ok(1));
         assert_eq!(select_key(&set, None, Alg::EdDSA), Ok(3), "the kid-less key is the one EdDSA key");
         assert_eq!(select_key(&set, None, Alg::ES256), Ok(1), "the only ES256 key, though it has a kid");
-        let code = |kid, alg| select_key(&set, kid, alg).unwrap_err().code();
-        assert_eq!(code(Some("rsa"), Alg::PS256), "ERR_JWKS_NO_MATCHING_KEY", "A3: the JWK's alg binds the key");
-        assert_eq!(code(Some("ec"), Alg::ES384), "ERR_JWKS_NO_MATCHING_KEY");
-        assert_eq!(code(Some("enc"), Alg::ES256), "ERR_JWKS_NO_MATCHING_KEY", "A4: an encryption key never verifies");
-        assert_eq!(code(Some("nope"), Alg::ES256), "ERR_JWKS_NO_MATCHING_KEY");
-        assert_eq!(code(None, Alg::ES384), "ERR_JWKS_NO_MATCHING_KEY");
+        assert_eq!(select_key(&set, Some("rsa"), Alg::PS256), Err(NoKey::KidCannotVerify), "A3: the JWK's alg binds the key");
+        assert_eq!(select_key(&set, Some("ec"), Alg::ES384), Err(NoKey::KidCannotVerify));
+        assert_eq!(select_key(&set, Some("enc"), Alg::ES256), Err(NoKey::KidCannotVerify), "A4: an encryption key never verifies");
+        assert_eq!(select_key(&set, Some("nope"), Alg::ES256), Err(NoKey::KidAbsent));
+        assert_eq!(select_key(&set, None, Alg::ES384), Err(NoKey::NoneUsable));
         let two = [candidate(Some("a"), KeyKind::P256, None), candidate(Some("b"), KeyKind::P256, None)];
-        assert_eq!(select_key(&two, None, Alg::ES256).unwrap_err().code(), "ERR_JWKS_NO_MATCHING_KEY", "several: the token must name one");
-        let twins = [candidate(Some("a"), KeyKind::P256, None), candidate(Some("a"), KeyKind::Rsa, None)];
-        assert_eq!(select_key(&twins, Some("a"), Alg::ES256).unwrap_err().code(), "ERR_JWKS_AMBIGUOUS_KID");
+        assert_eq!(select_key(&two, None, Alg::ES256), Err(NoKey::Several), "several: the token must name one");
+        for why in NoKey::ALL {
+            assert_eq!(why.error(Some("k"), Alg::ES256).code(), "ERR_JWKS_NO_MATCHING_KEY");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`jws_header`]: the rules of a token's protected header (alg allow-list, crit, b64, kid);
 //! - [`key_usability`]: whether a JWK may verify signatures, and for which algorithms;
 //! - [`claims`]: the claim checks of a token, with the time passed in;
+//! - [`verify_options`]: the options of `verify`, checked (allow-list, claim rules);
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
 
@@ -23,6 +24,7 @@ pub mod json_spans;
 pub mod jwks;
 pub mod strict_json;
 pub mod token;
+pub mod verify_options;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

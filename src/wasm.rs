@@ -14,10 +14,14 @@
 //! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
 use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
+use crate::claims::check_claims;
 use crate::error::CacheError;
+use crate::jws_header::{check_header, Alg};
 use crate::jwks::MAX_KID_BYTES;
+use crate::key_usability::{select_key, NoKey};
 use crate::token::{checked_token, read_compact, MAX_TOKEN_BYTES};
-use js_sys::{Array, JsString, Object, Reflect};
+use crate::verify_options::{allowed_algorithms, claim_rules, VerifyOptions, MAX_LIST_ENTRIES, MAX_OPTION_BYTES};
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -47,12 +51,14 @@ impl CacheCore {
         timeout_ms: JsValue,
         max_response_bytes: JsValue,
         max_keys: JsValue,
+        max_verified_tokens: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
             timeout_ms: number_input(&timeout_ms),
             max_response_bytes: number_input(&max_response_bytes),
             max_keys: number_input(&max_keys),
+            max_verified_tokens: number_input(&max_verified_tokens),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
         Ok(CacheCore { core: JwksCache::new(config) })
@@ -69,6 +75,11 @@ impl CacheCore {
         self.core.config().longest_flight_ms() as f64
     }
 
+    #[wasm_bindgen(getter, js_name = maxVerifiedTokens)]
+    pub fn max_verified_tokens(&self) -> f64 {
+        self.core.config().max_verified_tokens as f64
+    }
+
     #[wasm_bindgen(getter, js_name = maxResponseBytes)]
     pub fn max_response_bytes(&self) -> f64 {
         self.core.config().max_response_bytes as f64
@@ -83,16 +94,16 @@ impl CacheCore {
         let kid_input = kid_text.input();
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
-        let answer = Object::new();
-        match decision {
-            Decision::Found => set(&answer, "found", &JsValue::TRUE),
-            Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
-            Decision::Join { flight, deadline } => {
-                set(&answer, "join", &flight.into());
-                set(&answer, "deadline", &(deadline as f64).into());
-            }
-        }
-        Ok(answer)
+        Ok(decision_object(decision))
+    }
+
+    /// The same for a token without a kid: `found` when a fresh set is cached, whatever it holds.
+    #[wasm_bindgen(js_name = decideAny)]
+    pub fn decide_any(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
+        let uri_text = HostText::read(uri, MAX_URI_BYTES);
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let decision = self.core.decide_any(uri_input(uri_text.input()), now).map_err(to_js_error)?;
+        Ok(decision_object(decision))
     }
 
     /// Reports a response to the fetch `flight`; returns where the keys of the set it read stand
@@ -144,14 +155,132 @@ pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
     Ok(Array::of2(&token.header.into(), &token.payload.into()))
 }
 
-/// `{ stored, fetchedAt, freshUntil, keys: [kid, start, end, kid, start, end, ...], ambiguous:
-/// [[kid, error]...] }`: `start..end` are the bytes of the body that hold the key.
+/// What a token asks of verification, read strictly and checked against the allow-list:
+/// `[alg, kid, header, payload, signedLength, signature]`, where `alg` is the algorithm's index
+/// in [`Alg::ALL`] (the host's table of crypto parameters follows that order), `kid` is undefined
+/// when the token names none, and the signed input is the token's first `signedLength` characters.
+/// Throws `{ code, message }`: a malformed token, a refused algorithm or header, a bad option.
+#[wasm_bindgen(js_name = readToken)]
+pub fn read_token(token: &JsValue, algorithms: &JsValue) -> Result<Array, JsValue> {
+    let list = HostList::read(algorithms, false);
+    let allowed = allowed_algorithms(&list.input()).map_err(to_js_error)?;
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    let token = checked_token(text.input()).and_then(read_compact).map_err(to_js_error)?;
+    let header = check_header(&token.header, &allowed).map_err(to_js_error)?;
+    if header.alg.signature_len().is_some_and(|len| len != token.signature.len()) {
+        return Err(signature_invalid(header.alg.index()));
+    }
+    let parts = Array::new();
+    parts.push(&(header.alg.index() as u32).into());
+    parts.push(&header.kid.map_or(JsValue::UNDEFINED, |kid| kid.into()));
+    parts.push(&token.header.into());
+    parts.push(&token.payload.into());
+    parts.push(&(token.signing_input.len() as u32).into());
+    parts.push(&Uint8Array::from(token.signature.as_slice()));
+    Ok(parts)
+}
+
+/// Checks the header (the allow-list again: a remembered token meets each call's own) and the
+/// claims of a token whose signature verified, at `now`, against the options of this call.
+/// Throws `{ code, message }`.
+#[wasm_bindgen(js_name = checkClaims)]
+#[allow(clippy::too_many_arguments)]
+pub fn check_claims_of(
+    header: &str,
+    payload: &str,
+    now: &JsValue,
+    algorithms: &JsValue,
+    issuer: &JsValue,
+    audience: &JsValue,
+    clock_tolerance_sec: &JsValue,
+    max_token_age_sec: &JsValue,
+    typ: &JsValue,
+    required_claims: &JsValue,
+    require_exp: &JsValue,
+) -> Result<(), JsValue> {
+    let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
+    let (typ, required_claims) = (HostText::read(typ, MAX_OPTION_BYTES), HostList::read(required_claims, false));
+    let options = VerifyOptions {
+        algorithms: algorithms.input(),
+        issuer: issuer.input(),
+        audience: audience.input(),
+        clock_tolerance_sec: number_input(clock_tolerance_sec),
+        max_token_age_sec: number_input(max_token_age_sec),
+        typ: typ.input(),
+        required_claims: required_claims.input(),
+        require_exp: match require_exp.as_bool() {
+            Some(require) => Input::Given(require),
+            None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
+            None => Input::WrongType,
+        },
+    };
+    let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
+    let rules = claim_rules(&options).map_err(to_js_error)?;
+    let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+    check_header(header, &allowed).map_err(to_js_error)?;
+    check_claims(header, payload, &rules, now).map_err(to_js_error)
+}
+
+/// The error of a verification for which no key was selected: `why` is the index of the reason
+/// in [`NoKey::ALL`], `alg` the algorithm's index in [`Alg::ALL`].
+#[wasm_bindgen(js_name = noMatchingKey)]
+pub fn no_matching_key(kid: Option<String>, alg: usize, why: usize) -> JsValue {
+    let (Some(&alg), Some(&why)) = (Alg::ALL.get(alg), NoKey::ALL.get(why)) else {
+        return to_js_error(CacheError::NoMatchingKey("an unknown reason".into()));
+    };
+    to_js_error(why.error(kid.as_deref(), alg))
+}
+
+/// The error of a signature that does not verify with the selected key.
+#[wasm_bindgen(js_name = signatureInvalid)]
+pub fn signature_invalid(alg: usize) -> JsValue {
+    let name = Alg::ALL.get(alg).map_or("?", |alg| alg.name());
+    to_js_error(CacheError::SignatureInvalid(format!("it does not verify as {name} with the selected key")))
+}
+
+fn decision_object(decision: Decision) -> Object {
+    let answer = Object::new();
+    match decision {
+        Decision::Found => set(&answer, "found", &JsValue::TRUE),
+        Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
+        Decision::Join { flight, deadline } => {
+            set(&answer, "join", &flight.into());
+            set(&answer, "deadline", &(deadline as f64).into());
+        }
+    }
+    answer
+}
+
+/// `{ stored, fetchedAt, freshUntil, keys, unnamed, kidless, ambiguous }`:
+/// - `keys`: `[kid, start, end, verifies, ...]`, the keys a kid finds; `start..end` are the bytes
+///   of the body that hold the key, `verifies` the bit set of the algorithms it may verify (bit
+///   `i` is `Alg::ALL[i]`);
+/// - `unnamed`: `[start, end, verifies, ...]`, the keys without a kid that may verify;
+/// - `kidless`: for each algorithm, the key a token without a kid selects, counting the keys then
+///   the unnamed ones, or `-1 - why`, `why` the index of the reason in [`NoKey::ALL`];
+/// - `ambiguous`: `[[kid, error]...]`.
 fn read_set(fetched: Fetched) -> Object {
     let keys = Array::new();
     for jwk in fetched.keys.keys() {
         keys.push(&jwk.kid.as_str().into());
         keys.push(&(jwk.span.start as f64).into());
         keys.push(&(jwk.span.end as f64).into());
+        keys.push(&jwk.verifies.0.into());
+    }
+    let unnamed = Array::new();
+    for jwk in fetched.keys.unnamed() {
+        unnamed.push(&(jwk.span.start as f64).into());
+        unnamed.push(&(jwk.span.end as f64).into());
+        unnamed.push(&jwk.verifies.0.into());
+    }
+    let candidates = fetched.keys.candidates();
+    let kidless = Array::new();
+    for alg in Alg::ALL {
+        let slot = match select_key(&candidates, None, alg) {
+            Ok(at) => at as f64,
+            Err(why) => -1.0 - NoKey::ALL.iter().position(|&reason| reason == why).unwrap_or(0) as f64,
+        };
+        kidless.push(&slot.into());
     }
     // A kid shared by different keys finds the error to throw, decided here like every other.
     let ambiguous = Array::new();
@@ -164,6 +293,8 @@ fn read_set(fetched: Fetched) -> Object {
     set(&read, "fetchedAt", &(fetched.fetched_at as f64).into());
     set(&read, "freshUntil", &(fetched.fresh_until as f64).into());
     set(&read, "keys", &keys);
+    set(&read, "unnamed", &unnamed);
+    set(&read, "kidless", &kidless);
     set(&read, "ambiguous", &ambiguous);
     read
 }
@@ -221,6 +352,40 @@ impl HostText {
             HostText::Oversized => Input::Oversized,
             HostText::IllFormed(text) => Input::Refused(text, "not well-formed Unicode (it has a lone surrogate)"),
             HostText::Text(text) => Input::Given(text),
+        }
+    }
+}
+
+/// A list argument of strings (a single string too, where `single` allows it), read entry by
+/// entry as [`HostText`]; a list longer than any option accepts is not read at all.
+enum HostList {
+    Absent,
+    WrongType,
+    Oversized,
+    Items(Vec<HostText>),
+}
+
+impl HostList {
+    fn read(value: &JsValue, single: bool) -> HostList {
+        if value.is_undefined() || value.is_null() {
+            return HostList::Absent;
+        }
+        if single && value.is_string() {
+            return HostList::Items(vec![HostText::read(value, MAX_OPTION_BYTES)]);
+        }
+        let Some(array) = value.dyn_ref::<Array>() else { return HostList::WrongType };
+        if array.length() as usize > MAX_LIST_ENTRIES {
+            return HostList::Oversized;
+        }
+        HostList::Items(array.iter().map(|entry| HostText::read(&entry, MAX_OPTION_BYTES)).collect())
+    }
+
+    fn input(&self) -> Input<Vec<Input<&str>>> {
+        match self {
+            HostList::Absent => Input::Absent,
+            HostList::WrongType => Input::WrongType,
+            HostList::Oversized => Input::Oversized,
+            HostList::Items(items) => Input::Given(items.iter().map(HostText::input).collect()),
         }
     }
 }

@@ -1,0 +1,34 @@
+// Signatures with node:crypto: synchronous, one KeyObject per key (kept in the view until the set
+// changes), the parameters per algorithm fixed here. ECDSA signatures are r || s (ieee-p1363), as
+// JWS has them, never DER (ATTACKS.md D2).
+
+import { constants, createPublicKey, verify } from 'node:crypto';
+import { publicJwk } from './signatures.js';
+
+const pkcs1 = { padding: constants.RSA_PKCS1_PADDING };
+const pss = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+const p1363 = { dsaEncoding: 'ieee-p1363' };
+
+/** [digest, options] per algorithm, in the order of ALGORITHMS. */
+const PARAMETERS = [
+  ['sha256', pkcs1],
+  ['sha384', pkcs1],
+  ['sha512', pkcs1],
+  ['sha256', pss],
+  ['sha384', pss],
+  ['sha512', pss],
+  ['sha256', p1363],
+  ['sha384', p1363],
+  ['sha512', p1363],
+  [null, {}],
+];
+
+export const nodeSignatures = {
+  importKey(jwk) {
+    return createPublicKey({ key: publicJwk(jwk), format: 'jwk' });
+  },
+  verify(key, alg, signedText, signature) {
+    const [digest, options] = PARAMETERS[alg];
+    return verify(digest, Buffer.from(signedText, 'latin1'), { key, ...options }, signature);
+  },
+};

@@ -1,0 +1,157 @@
+// `verify`: a JWT checked against the keys of a cached set. The core reads the token and decides
+// every rule (allow-list, header, which key, claims: src/token.rs, jws_header.rs,
+// key_usability.rs, claims.rs); this module asks it, imports the selected key into the host's
+// crypto once, and has the host check the signature (signatures.js).
+//
+// Order: the token is read and its algorithm checked against the allow-list before any key is
+// looked up (so a refused algorithm never causes a fetch); the signature is checked before the
+// claims (so no claim of a forged token is ever reported on).
+//
+// Hot path: a token that verified before is answered from the verified-token cache while the set
+// that verified it is still the current, fresh one; its claims are checked again on every call
+// with that call's options, and it is never used past its `exp`.
+
+import { checkClaims, noMatchingKey, readToken, signatureInvalid } from './wasm/jwks_cache.js';
+import { JwksArgumentError, asPublicError, toPublicError } from './errors.js';
+import { signatures } from './signatures.js';
+
+/** The reasons no key is selected, in the core's order (`NoKey::ALL` in key_usability.rs). */
+const KID_ABSENT = 0;
+const KID_CANNOT_VERIFY = 1;
+const NOT_IMPORTABLE = 2;
+
+/**
+ * @param {{ setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
+ *   now(): number, tokens: import('./verified-tokens.js').VerifiedTokens }} source what the cache lends
+ */
+export async function verify(source, token, options) {
+  const given = readOptions(options);
+  const now = given.currentDate === undefined ? source.now() : dateMillis(given.currentDate);
+
+  const remembered = typeof token === 'string' ? source.tokens.get(token) : undefined;
+  if (remembered !== undefined) {
+    if (remembered.uri === given.jwksUri && now < remembered.expiresAt && source.isCurrent(given.jwksUri, remembered.view)) {
+      checkClaimsOf(remembered.header, remembered.payload, now, given);
+      return result(remembered.header, remembered.payload, remembered.jwk);
+    }
+    source.tokens.forget(token);
+  }
+
+  let parts;
+  try {
+    parts = readToken(token, given.algorithms);
+  } catch (thrown) {
+    throw asPublicError(thrown);
+  }
+  const [alg, kid, header, payload, signedLength, signature] = parts;
+  let view = source.setFor(given.jwksUri, kid);
+  if (view instanceof Promise) view = await view;
+  const slot = select(view, kid, alg);
+  const jwk = view.slots[slot];
+  let key = hostKey(view, slot, alg);
+  if (key instanceof Promise) key = await key;
+  if (key === null) throw toPublicError(noMatchingKey(kid, alg, NOT_IMPORTABLE));
+
+  let valid;
+  try {
+    valid = signatures().verify(key, alg, token.slice(0, signedLength), signature);
+    if (valid instanceof Promise) valid = await valid;
+  } catch {
+    valid = false;
+  }
+  if (valid !== true) throw toPublicError(signatureInvalid(alg));
+
+  checkClaimsOf(header, payload, now, given);
+  const verified = result(header, payload, jwk);
+  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, expiresAt: expiryOf(verified.payload) });
+  return verified;
+}
+
+function readOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object with jwksUri');
+  }
+  try {
+    // Read once: a getter or a Proxy gets no second chance to answer differently.
+    const { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate } =
+      options;
+    return { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate };
+  } catch (cause) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+  }
+}
+
+function dateMillis(date) {
+  const time = date instanceof Date ? Date.prototype.getTime.call(date) : NaN;
+  if (Number.isNaN(time)) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: currentDate must be a valid Date');
+  return time;
+}
+
+function checkClaimsOf(header, payload, now, given) {
+  try {
+    checkClaims(
+      header,
+      payload,
+      now,
+      given.algorithms,
+      given.issuer,
+      given.audience,
+      given.clockToleranceSec,
+      given.maxTokenAgeSec,
+      given.typ,
+      given.requiredClaims,
+      given.requireExp,
+    );
+  } catch (thrown) {
+    throw asPublicError(thrown);
+  }
+}
+
+/** The key the core decided the token selects, by the tables it left in the view. */
+function select(view, kid, alg) {
+  if (kid === undefined) {
+    const slot = view.kidless[alg];
+    if (slot < 0) throw toPublicError(noMatchingKey(undefined, alg, -1 - slot));
+    return slot;
+  }
+  const ambiguity = view.ambiguous.get(kid);
+  if (ambiguity !== undefined) throw toPublicError(ambiguity);
+  const slot = view.slotOfKid.get(kid);
+  if (slot === undefined) throw toPublicError(noMatchingKey(kid, alg, KID_ABSENT));
+  if (((view.verifies[slot] >> alg) & 1) === 0) throw toPublicError(noMatchingKey(kid, alg, KID_CANNOT_VERIFY));
+  return slot;
+}
+
+/**
+ * The host's key for this key and algorithm, imported on first use and kept with the view; null
+ * when the host refuses the key. Callers that arrive while an import runs share it.
+ */
+function hostKey(view, slot, alg) {
+  const id = slot * 16 + alg;
+  const known = view.hostKeys.get(id);
+  if (known !== undefined) return known;
+  let imported;
+  try {
+    imported = signatures().importKey(view.slots[slot], alg);
+  } catch {
+    imported = null;
+  }
+  if (imported instanceof Promise) {
+    imported = imported.then(
+      (key) => (view.hostKeys.set(id, key), key),
+      () => (view.hostKeys.set(id, null), null),
+    );
+  }
+  view.hostKeys.set(id, imported);
+  return imported;
+}
+
+/** The answer, with objects of the caller's own: nothing shared but the frozen JWK. */
+function result(header, payload, jwk) {
+  return { payload: JSON.parse(payload), protectedHeader: JSON.parse(header), key: jwk };
+}
+
+/** When a remembered token stops being used: its `exp` (the core checked it is a NumericDate). */
+function expiryOf(payload) {
+  return typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+}
