@@ -6,7 +6,7 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
-import { verify } from './verify.js';
+import { verify, verifyJws } from './verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
@@ -66,6 +66,7 @@ export class JwksCache {
     // Usable detached too: `const { getKey } = cache`.
     this.getKey = this.getKey.bind(this);
     this.verify = this.verify.bind(this);
+    this.verifyJws = this.verifyJws.bind(this);
     this.clear = this.clear.bind(this);
   }
 
@@ -100,6 +101,11 @@ export class JwksCache {
     return verify(this.#verification, token, options);
   }
 
+  /** Verifies a JWS whose payload is any bytes (no claims); see verify.js. */
+  verifyJws(jws, options) {
+    return verifyJws(this.#verification, jws, options);
+  }
+
   /** Forgets every cached set, and every token verified with one. */
   clear() {
     this.#views.clear();
@@ -122,7 +128,7 @@ export class JwksCache {
   #setFor(jwksUri, kid) {
     const view = this.#views.get(jwksUri);
     if (view !== undefined && (kid === undefined || view.keys.has(kid)) && this.#isFresh(view)) return view;
-    return this.#lookUpSet(jwksUri, kid);
+    return this.#lookUpSet(jwksUri, kid, kid === undefined);
   }
 
   #isFresh(view) {
@@ -135,14 +141,14 @@ export class JwksCache {
     return typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil;
   }
 
-  /** The set to answer a lookup of `kid` from (undefined: any fresh set), fetched if need be. */
-  async #lookUpSet(jwksUri, kid) {
+  /** The set to answer a lookup of `kid` from (or, with `anyKey`, any fresh set), fetched if need be. */
+  async #lookUpSet(jwksUri, kid, anyKey = false) {
     for (;;) {
       const now = this.#readClock();
-      const decision = this.#useCore((core) => (kid === undefined ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
+      const decision = this.#useCore((core) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
       if (decision.found) {
         const view = this.#views.get(jwksUri);
-        if (view !== undefined && (kid === undefined || view.keys.has(kid))) return view;
+        if (view !== undefined && (anyKey || view.keys.has(kid))) return view;
         throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
       }
       const result =

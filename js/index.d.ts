@@ -37,6 +37,66 @@ export interface JwksCacheOptions {
    * to 8.64e15, or a clock that throws, fails the call with `ERR_CLOCK_INVALID`.
    */
   now?: () => number;
+  /**
+   * How many tokens whose signature verified `verify` remembers, so that a token presented again
+   * is answered without a signature check (its claims are still checked on every call). An entry
+   * holds while the set that verified it is the current, fresh one, and never past the token's
+   * `exp`. Default 1000; 0 turns it off. 0 to 100000.
+   */
+  maxVerifiedTokens?: number;
+}
+
+/** The asymmetric JWS algorithms `verify` implements. */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+
+export interface VerifyOptions {
+  /** The JWKS URI whose keys verify the token. Required. */
+  jwksUri: string;
+  /** Accepted `iss`: one, or any of a list. Checked when given. */
+  issuer?: string | readonly string[];
+  /** Accepted `aud`: the token's `aud` (a string or an array) must hold one of these. Checked when given. */
+  audience?: string | readonly string[];
+  /** Allowed `alg`s. Default: all of JwsAlgorithm. `none` and `HS*` are never allowed. */
+  algorithms?: readonly JwsAlgorithm[];
+  /** Leeway for `exp`, `nbf`, `iat` and `maxTokenAgeSec`, in whole seconds. Default 0. 0 to 31536000. */
+  clockToleranceSec?: number;
+  /** Tokens issued (`iat`) longer ago than this are expired; makes `iat` required. Whole seconds, 1 to 31536000. */
+  maxTokenAgeSec?: number;
+  /** Expected header `typ` (compared case-insensitively, `application/` optional). */
+  typ?: string;
+  /** Claims that must be present. */
+  requiredClaims?: readonly string[];
+  /** Whether a token without `exp` is refused. Default true. */
+  requireExp?: boolean;
+  /** The time to check the claims at. Default: the cache's clock. */
+  currentDate?: Date;
+}
+
+export type JwtPayload = {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  [claim: string]: unknown;
+};
+
+export type JwsHeader = { alg: JwsAlgorithm; kid?: string; typ?: string; [member: string]: unknown };
+
+export interface VerifyResult {
+  /** The claims (an object of the caller's own). */
+  payload: JwtPayload;
+  protectedHeader: JwsHeader;
+  /** The JWK that verified the token (shared and frozen). */
+  key: Jwk;
+}
+
+export interface VerifyJwsResult {
+  payload: Uint8Array;
+  protectedHeader: JwsHeader;
+  key: Jwk;
 }
 
 export interface JwksCache {
@@ -49,7 +109,18 @@ export interface JwksCache {
    * @throws {JwksCacheError} `ERR_JWKS_CORE_FAILURE`
    */
   getKey(jwksUri: string, kid: string): Promise<Jwk | null>;
-  /** Forgets every cached set. */
+  /**
+   * Verifies a JWT (JWS compact serialization, claims as payload) with the key its header selects
+   * from the set at `options.jwksUri`, then checks its claims. Never throws synchronously.
+   * @throws {JwtError} `ERR_JWT_MALFORMED`, `ERR_JWS_ALG_NOT_ALLOWED`, `ERR_JWS_HEADER_UNSUPPORTED`, `ERR_JWKS_NO_MATCHING_KEY`,
+   *   `ERR_JWS_SIGNATURE_INVALID`, `ERR_JWT_EXPIRED`, `ERR_JWT_NOT_YET_VALID`, `ERR_JWT_CLAIM_INVALID`
+   * @throws {JwksArgumentError} `ERR_INVALID_OPTION`, `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_CLOCK_INVALID`
+   * @throws {JwksFetchError | JwksResponseError | JwksCacheError} as `getKey`
+   */
+  verify(token: string, options: VerifyOptions): Promise<VerifyResult>;
+  /** A JWS whose payload is any bytes, verified like a token but without claims. */
+  verifyJws(jws: string, options: Pick<VerifyOptions, 'jwksUri' | 'algorithms'>): Promise<VerifyJwsResult>;
+  /** Forgets every cached set, and every remembered verified token. */
   clear(): void;
 }
 
@@ -77,7 +148,14 @@ export type JwksErrorCode =
   | 'ERR_JWKS_TOO_MANY_KEYS'
   | 'ERR_JWKS_AMBIGUOUS_KID'
   | 'ERR_JWKS_CORE_FAILURE'
-  | 'ERR_JWT_MALFORMED';
+  | 'ERR_JWT_MALFORMED'
+  | 'ERR_JWS_ALG_NOT_ALLOWED'
+  | 'ERR_JWS_HEADER_UNSUPPORTED'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWS_SIGNATURE_INVALID'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JWT_NOT_YET_VALID'
+  | 'ERR_JWT_CLAIM_INVALID';
 
 export declare class JwksCacheError extends Error {
   readonly code: JwksErrorCode;
@@ -101,10 +179,21 @@ export declare class JwksResponseError extends JwksCacheError {
     | 'ERR_JWKS_TOO_MANY_KEYS'
     | 'ERR_JWKS_AMBIGUOUS_KID';
 }
-/** A token cannot be used: it is malformed. */
+/** A token is not accepted: malformed, a refused algorithm or header, no key for it, a bad signature, its claims. */
 export declare class JwtError extends JwksCacheError {
-  readonly code: 'ERR_JWT_MALFORMED';
+  readonly code:
+    | 'ERR_JWT_MALFORMED'
+    | 'ERR_JWS_ALG_NOT_ALLOWED'
+    | 'ERR_JWS_HEADER_UNSUPPORTED'
+    | 'ERR_JWKS_NO_MATCHING_KEY'
+    | 'ERR_JWS_SIGNATURE_INVALID'
+    | 'ERR_JWT_EXPIRED'
+    | 'ERR_JWT_NOT_YET_VALID'
+    | 'ERR_JWT_CLAIM_INVALID';
 }
+
+/** `cache.verify` on one cache (default options) shared by every caller in the process. */
+export declare function verifyToken(token: string, jwksUri: string, options?: Omit<VerifyOptions, 'jwksUri'>): Promise<VerifyResult>;
 
 /**
  * A JWT's header and payload, **not verified**: for inspection and debugging only. The token is

@@ -11,7 +11,7 @@
 // that verified it is still the current, fresh one; its claims are checked again on every call
 // with that call's options, and it is never used past its `exp`.
 
-import { checkClaims, noMatchingKey, readToken, signatureInvalid } from './wasm/jwks_cache.js';
+import { checkClaims, noMatchingKey, readJws, readToken, signatureInvalid } from './wasm/jwks_cache.js';
 import { JwksArgumentError, asPublicError, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
 
@@ -37,9 +37,29 @@ export async function verify(source, token, options) {
     source.tokens.forget(token);
   }
 
+  const { header, payload, jwk, view } = await checkSignature(source, token, given, readToken);
+  checkClaimsOf(header, payload, now, given);
+  const verified = result(header, payload, jwk);
+  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, expiresAt: expiryOf(verified.payload) });
+  return verified;
+}
+
+/**
+ * `verifyJws`: a JWS whose payload is any bytes, checked like a token's signature, without claims
+ * (nothing to check them in) and without the verified-token cache.
+ * @returns {Promise<{ payload: Uint8Array, protectedHeader: object, key: object }>}
+ */
+export async function verifyJws(source, jws, options) {
+  const given = readOptions(options);
+  const { header, payload, jwk } = await checkSignature(source, jws, given, readJws);
+  return { payload, protectedHeader: JSON.parse(header), key: jwk };
+}
+
+/** Reads the token with `read` (readToken or readJws), selects its key and checks its signature. */
+async function checkSignature(source, token, given, read) {
   let parts;
   try {
-    parts = readToken(token, given.algorithms);
+    parts = read(token, given.algorithms);
   } catch (thrown) {
     throw asPublicError(thrown);
   }
@@ -47,7 +67,6 @@ export async function verify(source, token, options) {
   let view = source.setFor(given.jwksUri, kid);
   if (view instanceof Promise) view = await view;
   const slot = select(view, kid, alg);
-  const jwk = view.slots[slot];
   let key = hostKey(view, slot, alg);
   if (key instanceof Promise) key = await key;
   if (key === null) throw toPublicError(noMatchingKey(kid, alg, NOT_IMPORTABLE));
@@ -60,11 +79,7 @@ export async function verify(source, token, options) {
     valid = false;
   }
   if (valid !== true) throw toPublicError(signatureInvalid(alg));
-
-  checkClaimsOf(header, payload, now, given);
-  const verified = result(header, payload, jwk);
-  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, expiresAt: expiryOf(verified.payload) });
-  return verified;
+  return { header, payload, jwk: view.slots[slot], view };
 }
 
 function readOptions(options) {

@@ -4,7 +4,7 @@
 //!   allows; `none` and every `HS*` are refused whatever the caller allows (no key from a JWKS is
 //!   a shared secret), and so is any other name;
 //! - `crit`, when present, must be a non-empty array of names, and since no extension is
-//!   implemented, any name in it refuses the token; `b64: false` (RFC 7797) is refused too;
+//!   implemented, any name in it refuses the token; `b64` (RFC 7797), whatever its value, is refused too;
 //! - `kid`, when present, must be a string of at most [`MAX_KID_BYTES`] bytes;
 //! - `jku`, `x5u`, `jwk` and `x5c` are never read: keys come from the caller's JWKS only.
 
@@ -101,8 +101,10 @@ pub fn check_header(header: &str, allowed: &[Alg]) -> Result<JwsHeader, CacheErr
         }
         return Err(CacheError::HeaderUnsupported(format!("\"crit\" names {:?}, which is not implemented", decoded(first))));
     }
-    if member("b64") == Some("false") {
-        return Err(CacheError::HeaderUnsupported("\"b64\": false (unencoded payload) is not implemented".into()));
+    // RFC 7797 7: a JWT never uses `b64`; any value is refused, so that no two verifiers can
+    // disagree on what was signed.
+    if member("b64").is_some() {
+        return Err(CacheError::HeaderUnsupported("\"b64\" (RFC 7797 unencoded payload) is not implemented".into()));
     }
 
     let kid = match member("kid") {
@@ -152,7 +154,7 @@ mod tests {
         assert_eq!(code(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#), "ERR_JWS_HEADER_UNSUPPORTED");
         assert_eq!(code(r#"{"alg":"ES256","crit":["b64"],"b64":false}"#), "ERR_JWS_HEADER_UNSUPPORTED");
         assert_eq!(code(r#"{"alg":"ES256","b64":false}"#), "ERR_JWS_HEADER_UNSUPPORTED");
-        assert_eq!(code(r#"{"alg":"ES256","b64":true}"#), "ok");
+        assert_eq!(code(r#"{"alg":"ES256","b64":true}"#), "ERR_JWS_HEADER_UNSUPPORTED", "a JWT never carries b64");
         for crit in [r#"[]"#, r#""exp""#, r#"[1]"#] {
             assert_eq!(code(&format!(r#"{{"alg":"ES256","crit":{crit}}}"#)), "ERR_JWT_MALFORMED", "{crit}");
         }

@@ -40,7 +40,38 @@ pub fn checked_token(token: Input<&str>) -> Result<&str, CacheError> {
 }
 
 pub fn read_compact(token: &str) -> Result<CompactToken<'_>, CacheError> {
-    let malformed = |why: &str| CacheError::TokenMalformed(why.to_owned());
+    let (header, payload, signature, signing_input) = segments(token)?;
+    Ok(CompactToken {
+        header: json_object(header, "header")?,
+        payload: json_object(payload, "payload")?,
+        signing_input,
+        signature: signature_bytes(signature)?,
+    })
+}
+
+/// A JWS whose payload is any bytes (RFC 7515), not a JWT's claims: what `verifyJws` reads.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CompactJws<'a> {
+    pub header: String,
+    pub payload: Vec<u8>,
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+/// Reads a JWS compact serialization by the same rules as [`read_compact`], except that the
+/// payload may be any bytes.
+pub fn read_jws(token: &str) -> Result<CompactJws<'_>, CacheError> {
+    let (header, payload, signature, signing_input) = segments(token)?;
+    Ok(CompactJws {
+        header: json_object(header, "header")?,
+        payload: base64url(payload).ok_or_else(|| CacheError::TokenMalformed("the payload is not canonical base64url".into()))?,
+        signing_input,
+        signature: signature_bytes(signature)?,
+    })
+}
+
+/// The three segments and the signing input, `header.payload`.
+fn segments(token: &str) -> Result<(&str, &str, &str, &str), CacheError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(CacheError::TokenMalformed(format!("longer than {MAX_TOKEN_BYTES} bytes")));
     }
@@ -48,15 +79,22 @@ pub fn read_compact(token: &str) -> Result<CompactToken<'_>, CacheError> {
     let (Some(header), Some(payload), Some(signature), None) =
         (segments.next(), segments.next(), segments.next(), segments.next())
     else {
-        return Err(malformed("expected three segments, header.payload.signature"));
+        return Err(CacheError::TokenMalformed("expected three segments, header.payload.signature".into()));
     };
-    let signing_input = &token[..header.len() + 1 + payload.len()];
-    Ok(CompactToken {
-        header: json_object(header, "header")?,
-        payload: json_object(payload, "payload")?,
-        signing_input,
-        signature: base64url(signature).ok_or_else(|| malformed("the signature is not canonical base64url"))?,
-    })
+    Ok((header, payload, signature, &token[..header.len() + 1 + payload.len()]))
+}
+
+fn signature_bytes(signature: &str) -> Result<Vec<u8>, CacheError> {
+    base64url(signature).ok_or_else(|| CacheError::TokenMalformed("the signature is not canonical base64url".into()))
+}
+
+/// Verification refuses an empty signature outright (ATTACKS.md A1: a stripped signature);
+/// `decodeJwt` still shows such a token, for inspection.
+pub fn require_signature(signature: &[u8]) -> Result<(), CacheError> {
+    if signature.is_empty() {
+        return Err(CacheError::TokenMalformed("the signature is empty".into()));
+    }
+    Ok(())
 }
 
 /// A segment that must be one JSON object: its text.
@@ -184,5 +222,16 @@ mod tests {
         let huge = token(r#"{"alg":"ES256"}"#, &format!(r#"{{"pad":"{}"}}"#, "p".repeat(MAX_TOKEN_BYTES)));
         assert_eq!(why(&huge), "JWT malformed: longer than 16384 bytes");
         assert!(why(&format!("{}.{}.{}", encode(b"\xff{}"), encode(b"{}"), "")).contains("header is not valid JSON"));
+        let stripped = format!("{}.{}.", encode(br#"{"alg":"ES256"}"#), encode(b"{}"));
+        let stripped = read_compact(&stripped).unwrap();
+        assert_eq!(require_signature(&stripped.signature).unwrap_err().to_string(), "JWT malformed: the signature is empty", "A1");
+    }
+
+    #[test]
+    fn a_jws_payload_may_be_any_bytes() {
+        let text = format!("{}.{}.{}", encode(br#"{"alg":"EdDSA"}"#), encode(b"\x00foo"), encode(b"sig"));
+        let jws = read_jws(&text).unwrap();
+        assert_eq!((jws.header.as_str(), jws.payload.as_slice()), (r#"{"alg":"EdDSA"}"#, b"\x00foo".as_slice()));
+        assert_eq!(read_jws(&format!("{}.{}.{}", encode(br#"{"alg":"EdDSA"}"#), "a=", encode(b"s"))).unwrap_err().code(), "ERR_JWT_MALFORMED");
     }
 }

@@ -19,7 +19,7 @@ use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg};
 use crate::jwks::MAX_KID_BYTES;
 use crate::key_usability::{select_key, NoKey};
-use crate::token::{checked_token, read_compact, MAX_TOKEN_BYTES};
+use crate::token::{checked_token, read_compact, read_jws, require_signature, MAX_TOKEN_BYTES};
 use crate::verify_options::{allowed_algorithms, claim_rules, VerifyOptions, MAX_LIST_ENTRIES, MAX_OPTION_BYTES};
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -162,21 +162,44 @@ pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
 /// Throws `{ code, message }`: a malformed token, a refused algorithm or header, a bad option.
 #[wasm_bindgen(js_name = readToken)]
 pub fn read_token(token: &JsValue, algorithms: &JsValue) -> Result<Array, JsValue> {
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    let read = |token: &str| {
+        let token = read_compact(token)?;
+        Ok((token.header, token.payload.into(), token.signing_input.len(), token.signature))
+    };
+    read_signed(&text, algorithms, read)
+}
+
+/// [`read_token`] for a JWS whose payload is any bytes (`verifyJws`): the payload comes back as
+/// a Uint8Array, and no claim is read.
+#[wasm_bindgen(js_name = readJws)]
+pub fn read_jws_of(token: &JsValue, algorithms: &JsValue) -> Result<Array, JsValue> {
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    let read = |token: &str| {
+        let jws = read_jws(token)?;
+        Ok((jws.header, Uint8Array::from(jws.payload.as_slice()).into(), jws.signing_input.len(), jws.signature))
+    };
+    read_signed(&text, algorithms, read)
+}
+
+type SignedParts = (String, JsValue, usize, Vec<u8>);
+
+fn read_signed(text: &HostText, algorithms: &JsValue, read: impl Fn(&str) -> Result<SignedParts, CacheError>) -> Result<Array, JsValue> {
     let list = HostList::read(algorithms, false);
     let allowed = allowed_algorithms(&list.input()).map_err(to_js_error)?;
-    let text = HostText::read(token, MAX_TOKEN_BYTES);
-    let token = checked_token(text.input()).and_then(read_compact).map_err(to_js_error)?;
-    let header = check_header(&token.header, &allowed).map_err(to_js_error)?;
-    if header.alg.signature_len().is_some_and(|len| len != token.signature.len()) {
+    let (header_text, payload, signed_length, signature) = checked_token(text.input()).and_then(read).map_err(to_js_error)?;
+    require_signature(&signature).map_err(to_js_error)?;
+    let header = check_header(&header_text, &allowed).map_err(to_js_error)?;
+    if header.alg.signature_len().is_some_and(|len| len != signature.len()) {
         return Err(signature_invalid(header.alg.index()));
     }
     let parts = Array::new();
     parts.push(&(header.alg.index() as u32).into());
     parts.push(&header.kid.map_or(JsValue::UNDEFINED, |kid| kid.into()));
-    parts.push(&token.header.into());
-    parts.push(&token.payload.into());
-    parts.push(&(token.signing_input.len() as u32).into());
-    parts.push(&Uint8Array::from(token.signature.as_slice()));
+    parts.push(&header_text.into());
+    parts.push(&payload);
+    parts.push(&(signed_length as u32).into());
+    parts.push(&Uint8Array::from(signature.as_slice()));
     Ok(parts)
 }
 
