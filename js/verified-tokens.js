@@ -5,7 +5,8 @@
 //
 // Bounded by count (maxVerifiedTokens, 0 turns it off); the oldest entry goes first. Only tokens
 // that verified get in, so filling it takes tokens signed by the issuer. Whether an entry still
-// holds (same set, not past exp) is for verify.js to decide on each use.
+// holds (same set, not past exp) is for verify.js to decide on each use. Each entry owns a
+// CheckedToken, which lives in wasm memory: it is freed when the entry goes.
 
 export class VerifiedTokens {
   #max;
@@ -20,18 +21,23 @@ export class VerifiedTokens {
     return this.#entries.get(token);
   }
 
+  /** Keeps `entry` ({ checked, ... }) for `token`, or frees its CheckedToken when off. */
   remember(token, entry) {
-    if (this.#max === 0) return;
-    this.#entries.delete(token);
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value);
+    if (this.#max === 0) return entry.checked.free();
+    this.forget(token);
+    if (this.#entries.size >= this.#max) this.forget(this.#entries.keys().next().value);
     this.#entries.set(token, entry);
   }
 
   forget(token) {
+    const entry = this.#entries.get(token);
+    if (entry === undefined) return;
     this.#entries.delete(token);
+    entry.checked.free();
   }
 
   clear() {
+    for (const entry of this.#entries.values()) entry.checked.free();
     this.#entries.clear();
   }
 

@@ -11,7 +11,7 @@
 // that verified it is still the current, fresh one; its claims are checked again on every call
 // with that call's options, and it is never used past its `exp`.
 
-import { checkClaims, noMatchingKey, readJws, readToken, signatureInvalid } from './wasm/jwks_cache.js';
+import { CheckedToken, noMatchingKey, readJws, readToken, signatureInvalid } from './wasm/jwks_cache.js';
 import { JwksArgumentError, asPublicError, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
 
@@ -31,16 +31,22 @@ export async function verify(source, token, options) {
   const remembered = typeof token === 'string' ? source.tokens.get(token) : undefined;
   if (remembered !== undefined) {
     if (remembered.uri === given.jwksUri && now < remembered.expiresAt && source.isCurrent(given.jwksUri, remembered.view)) {
-      checkClaimsOf(remembered.header, remembered.payload, now, given);
+      checkClaimsOf(remembered.checked, now, given);
       return result(remembered.header, remembered.payload, remembered.jwk);
     }
     source.tokens.forget(token);
   }
 
   const { header, payload, jwk, view } = await checkSignature(source, token, given, readToken);
-  checkClaimsOf(header, payload, now, given);
+  const checked = new CheckedToken(header, payload);
+  try {
+    checkClaimsOf(checked, now, given);
+  } catch (error) {
+    checked.free();
+    throw error;
+  }
   const verified = result(header, payload, jwk);
-  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, expiresAt: expiryOf(verified.payload) });
+  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, checked, expiresAt: expiryOf(verified.payload) });
   return verified;
 }
 
@@ -102,11 +108,10 @@ function dateMillis(date) {
   return time;
 }
 
-function checkClaimsOf(header, payload, now, given) {
+/** The core's checks of one call's options on a token whose signature verified (a CheckedToken). */
+function checkClaimsOf(checked, now, given) {
   try {
-    checkClaims(
-      header,
-      payload,
+    checked.check(
       now,
       given.algorithms,
       given.issuer,

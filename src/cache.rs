@@ -52,9 +52,10 @@ pub const MAX_MAX_VERIFIED_TOKENS: u64 = 100_000;
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
 /// A value handed over by the host, before it is checked.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Input<T> {
     /// Not given (undefined or null).
+    #[default]
     Absent,
     /// Given, but of another type than `T`.
     WrongType,
@@ -64,12 +65,6 @@ pub enum Input<T> {
     /// A string longer than any the argument accepts, left with the host rather than copied.
     Oversized,
     Given(T),
-}
-
-impl<T> Default for Input<T> {
-    fn default() -> Self {
-        Input::Absent
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,56 +47,86 @@ impl ClaimRules<'_> {
 /// Checks the claims in `payload` and the `typ` in `header` (both checked JSON object texts)
 /// at `now`.
 pub fn check_claims(header: &str, payload: &str, rules: &ClaimRules<'_>, now: Millis) -> Result<(), CacheError> {
-    let claims = Claims(JsonObject::document(payload).unwrap_or_default());
-    let now = (now / 1000) as f64;
-    let tolerance = rules.clock_tolerance_sec as f64;
+    TokenClaims::read(header, payload).check(rules, now)
+}
 
-    let exp = claims.numeric_date("exp")?;
-    let nbf = claims.numeric_date("nbf")?;
-    let iat = claims.numeric_date("iat")?;
-    match exp {
-        Some(exp) if now >= exp + tolerance => return Err(CacheError::TokenExpired("\"exp\" has passed".into())),
-        None if rules.require_exp => return Err(invalid("exp", "is required")),
-        _ => {}
-    }
-    if nbf.is_some_and(|nbf| now < nbf - tolerance) {
-        return Err(CacheError::TokenNotYetValid("\"nbf\" has not come".into()));
-    }
-    if iat.is_some_and(|iat| iat > now + tolerance) {
-        return Err(invalid("iat", "is in the future"));
-    }
-    if let Some(max_age) = rules.max_token_age_sec {
-        let iat = iat.ok_or_else(|| invalid("iat", "is required (maxTokenAgeSec)"))?;
-        if now - tolerance > iat + max_age as f64 {
-            return Err(CacheError::TokenExpired(format!("issued more than {max_age} s ago (maxTokenAgeSec)")));
-        }
-    }
+/// What the checks read of a token, read once: a token checked again (the host's verified-token
+/// cache keeps this beside the token) is not read again. A claim of the wrong type is kept as its
+/// error, reported when a check needs the claim (the time claims: always).
+#[derive(Debug, Clone)]
+pub struct TokenClaims {
+    exp: Result<Option<f64>, CacheError>,
+    nbf: Result<Option<f64>, CacheError>,
+    iat: Result<Option<f64>, CacheError>,
+    iss: Result<Option<String>, CacheError>,
+    aud: Result<Option<Vec<String>>, CacheError>,
+    typ: Result<Option<String>, CacheError>,
+    names: Vec<String>,
+}
 
-    if !rules.issuers.is_empty() {
-        let iss = claims.string("iss")?.ok_or_else(|| invalid("iss", "is required"))?;
-        if !rules.issuers.contains(&iss.as_ref()) {
-            return Err(invalid("iss", "is not an accepted issuer"));
-        }
-    }
-    if !rules.audiences.is_empty() {
-        let audiences = claims.strings("aud")?.ok_or_else(|| invalid("aud", "is required"))?;
-        if !audiences.iter().any(|aud| rules.audiences.contains(&aud.as_str())) {
-            return Err(invalid("aud", "names none of the accepted audiences"));
-        }
-    }
-    if let Some(expected) = rules.typ {
+impl TokenClaims {
+    pub fn read(header: &str, payload: &str) -> TokenClaims {
+        let claims = Claims(JsonObject::document(payload).unwrap_or_default());
         let header = Claims(JsonObject::document(header).unwrap_or_default());
-        let typ = header.string("typ")?.ok_or_else(|| invalid("typ", "is required in the header"))?;
-        if !same_media_type(&typ, expected) {
-            return Err(invalid("typ", "is not the expected type"));
+        TokenClaims {
+            exp: claims.numeric_date("exp"),
+            nbf: claims.numeric_date("nbf"),
+            iat: claims.numeric_date("iat"),
+            iss: claims.string("iss").map(|iss| iss.map(Into::into)),
+            aud: claims.strings("aud"),
+            typ: header.string("typ").map(|typ| typ.map(Into::into)),
+            names: claims.0.names().map(Into::into).collect(),
         }
     }
-    for &name in &rules.required {
-        if claims.get(name).is_none() {
-            return Err(invalid(name, "is required"));
+
+    /// The rules at `now`, in the order of the module's list.
+    pub fn check(&self, rules: &ClaimRules<'_>, now: Millis) -> Result<(), CacheError> {
+        let now = (now / 1000) as f64;
+        let tolerance = rules.clock_tolerance_sec as f64;
+        let (exp, nbf, iat) = (self.exp.clone()?, self.nbf.clone()?, self.iat.clone()?);
+        match exp {
+            Some(exp) if now >= exp + tolerance => return Err(CacheError::TokenExpired("\"exp\" has passed".into())),
+            None if rules.require_exp => return Err(invalid("exp", "is required")),
+            _ => {}
         }
+        if nbf.is_some_and(|nbf| now < nbf - tolerance) {
+            return Err(CacheError::TokenNotYetValid("\"nbf\" has not come".into()));
+        }
+        if iat.is_some_and(|iat| iat > now + tolerance) {
+            return Err(invalid("iat", "is in the future"));
+        }
+        if let Some(max_age) = rules.max_token_age_sec {
+            let iat = iat.ok_or_else(|| invalid("iat", "is required (maxTokenAgeSec)"))?;
+            if now - tolerance > iat + max_age as f64 {
+                return Err(CacheError::TokenExpired(format!("issued more than {max_age} s ago (maxTokenAgeSec)")));
+            }
+        }
+
+        if !rules.issuers.is_empty() {
+            let iss = self.iss.clone()?.ok_or_else(|| invalid("iss", "is required"))?;
+            if !rules.issuers.contains(&iss.as_str()) {
+                return Err(invalid("iss", "is not an accepted issuer"));
+            }
+        }
+        if !rules.audiences.is_empty() {
+            let audiences = self.aud.as_ref().map_err(Clone::clone)?.as_ref().ok_or_else(|| invalid("aud", "is required"))?;
+            if !audiences.iter().any(|aud| rules.audiences.contains(&aud.as_str())) {
+                return Err(invalid("aud", "names none of the accepted audiences"));
+            }
+        }
+        if let Some(expected) = rules.typ {
+            let typ = self.typ.as_ref().map_err(Clone::clone)?.as_ref().ok_or_else(|| invalid("typ", "is required in the header"))?;
+            if !same_media_type(typ, expected) {
+                return Err(invalid("typ", "is not the expected type"));
+            }
+        }
+        for &name in &rules.required {
+            if !self.names.iter().any(|present| present == name) {
+                return Err(invalid(name, "is required"));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn invalid(claim: &str, why: &str) -> CacheError {

@@ -14,7 +14,7 @@
 //! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
 use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
-use crate::claims::check_claims;
+use crate::claims::TokenClaims;
 use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg};
 use crate::jwks::MAX_KID_BYTES;
@@ -203,45 +203,64 @@ fn read_signed(text: &HostText, algorithms: &JsValue, read: impl Fn(&str) -> Res
     Ok(parts)
 }
 
-/// Checks the header (the allow-list again: a remembered token meets each call's own) and the
-/// claims of a token whose signature verified, at `now`, against the options of this call.
-/// Throws `{ code, message }`.
-#[wasm_bindgen(js_name = checkClaims)]
-#[allow(clippy::too_many_arguments)]
-pub fn check_claims_of(
-    header: &str,
-    payload: &str,
-    now: &JsValue,
-    algorithms: &JsValue,
-    issuer: &JsValue,
-    audience: &JsValue,
-    clock_tolerance_sec: &JsValue,
-    max_token_age_sec: &JsValue,
-    typ: &JsValue,
-    required_claims: &JsValue,
-    require_exp: &JsValue,
-) -> Result<(), JsValue> {
-    let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
-    let (typ, required_claims) = (HostText::read(typ, MAX_OPTION_BYTES), HostList::read(required_claims, false));
-    let options = VerifyOptions {
-        algorithms: algorithms.input(),
-        issuer: issuer.input(),
-        audience: audience.input(),
-        clock_tolerance_sec: number_input(clock_tolerance_sec),
-        max_token_age_sec: number_input(max_token_age_sec),
-        typ: typ.input(),
-        required_claims: required_claims.input(),
-        require_exp: match require_exp.as_bool() {
-            Some(require) => Input::Given(require),
-            None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
-            None => Input::WrongType,
-        },
-    };
-    let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
-    let rules = claim_rules(&options).map_err(to_js_error)?;
-    let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-    check_header(header, &allowed).map_err(to_js_error)?;
-    check_claims(header, payload, &rules, now).map_err(to_js_error)
+/// What the claim checks read of a token whose signature verified (header and payload texts),
+/// read once and kept by the host with the token while it remembers it (free it when it stops).
+#[wasm_bindgen]
+pub struct CheckedToken {
+    alg: Option<Alg>,
+    claims: TokenClaims,
+}
+
+#[wasm_bindgen]
+impl CheckedToken {
+    #[wasm_bindgen(constructor)]
+    pub fn new(header: &str, payload: &str) -> CheckedToken {
+        let alg = check_header(header, &Alg::ALL).ok().map(|header| header.alg);
+        CheckedToken { alg, claims: TokenClaims::read(header, payload) }
+    }
+
+    /// Checks the token against the options of one call, at `now`: its algorithm against the
+    /// allow-list (a remembered token meets each call's own), then its claims. Throws
+    /// `{ code, message }`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check(
+        &self,
+        now: &JsValue,
+        algorithms: &JsValue,
+        issuer: &JsValue,
+        audience: &JsValue,
+        clock_tolerance_sec: &JsValue,
+        max_token_age_sec: &JsValue,
+        typ: &JsValue,
+        required_claims: &JsValue,
+        require_exp: &JsValue,
+    ) -> Result<(), JsValue> {
+        let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
+        let (typ, required_claims) = (HostText::read(typ, MAX_OPTION_BYTES), HostList::read(required_claims, false));
+        let options = VerifyOptions {
+            algorithms: algorithms.input(),
+            issuer: issuer.input(),
+            audience: audience.input(),
+            clock_tolerance_sec: number_input(clock_tolerance_sec),
+            max_token_age_sec: number_input(max_token_age_sec),
+            typ: typ.input(),
+            required_claims: required_claims.input(),
+            require_exp: match require_exp.as_bool() {
+                Some(require) => Input::Given(require),
+                None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
+                None => Input::WrongType,
+            },
+        };
+        let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
+        let rules = claim_rules(&options).map_err(to_js_error)?;
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        match self.alg {
+            Some(alg) if allowed.contains(&alg) => {}
+            Some(alg) => return Err(to_js_error(CacheError::AlgNotAllowed(alg.name().into()))),
+            None => return Err(to_js_error(CacheError::TokenMalformed("the header was not checked".into()))),
+        }
+        self.claims.check(&rules, now).map_err(to_js_error)
+    }
 }
 
 /// The error of a verification for which no key was selected: `why` is the index of the reason
