@@ -22,13 +22,18 @@ const PARAMETERS = [
   { import: { name: 'Ed25519' }, verify: { name: 'Ed25519' } },
 ];
 
-const ascii = new TextEncoder();
+/** The bytes of a string whose characters are bytes (the signing input is ASCII), as node:crypto's latin1 reads it. */
+function latin1(text) {
+  const bytes = new Uint8Array(text.length);
+  for (let at = 0; at < text.length; at++) bytes[at] = text.charCodeAt(at);
+  return bytes;
+}
 
 export const subtleSignatures = {
   importKey(jwk, alg) {
     return crypto.subtle.importKey('jwk', publicJwk(jwk), PARAMETERS[alg].import, false, ['verify']);
   },
   verify(key, alg, signedText, signature) {
-    return crypto.subtle.verify(PARAMETERS[alg].verify, key, signature, ascii.encode(signedText));
+    return crypto.subtle.verify(PARAMETERS[alg].verify, key, signature, latin1(signedText));
   },
 };

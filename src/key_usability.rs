@@ -241,11 +241,37 @@ fn rsa_material(n: Option<Vec<u8>>, e: Option<Vec<u8>>) -> Result<Vec<u8>, &'sta
     if n[n.len() - 1] % 2 == 0 {
         return Err("an RSA modulus is odd");
     }
+    if has_roca_fingerprint(&n) {
+        return Err("an RSA modulus with the ROCA fingerprint (CVE-2017-15361): its private key can be computed");
+    }
     let exponent = if e.len() <= 5 { e.iter().fold(0u64, |value, &byte| value << 8 | byte as u64) } else { u64::MAX };
     if !(3..=1 << 32).contains(&exponent) || exponent % 2 == 0 {
         return Err("RSA exponent must be odd, from 3 to 2^32");
     }
     Ok(n)
+}
+
+/// Whether `n` (big-endian) was made by the Infineon RSALib generator whose keys can be factored
+/// (ROCA, CVE-2017-15361; Nemec et al., CCS 2017): such a modulus lies, modulo each of these small
+/// primes, in the subgroup that 65537 generates. A random modulus does so for all of them with a
+/// probability far below 2^-100, so the test has no false positives in practice.
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131,
+        137, 139, 149, 151, 157, 163, 167,
+    ];
+    PRIMES.iter().all(|&p| {
+        let residue = n.iter().fold(0, |rest, &byte| (rest * 256 + byte as u32) % p);
+        let generator = 65537 % p;
+        let mut power = 1;
+        for _ in 0..p {
+            if power == residue {
+                return true;
+            }
+            power = power * generator % p;
+        }
+        false
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -333,6 +359,25 @@ mod tests {
         assert_eq!(select_key(&two, None, Alg::ES256), Err(NoKey::Several), "several: the token must name one");
         for why in NoKey::ALL {
             assert_eq!(why.error(Some("k"), Alg::ES256).code(), "ERR_JWKS_NO_MATCHING_KEY");
+        }
+    }
+
+    #[test]
+    fn d4_a_roca_modulus_is_refused_and_ordinary_ones_are_not() {
+        let vectors: Value = serde_json::from_str(include_str!("../tests/data/wycheproof/json_web_key_test.json")).unwrap();
+        let mut roca = 0;
+        for group in vectors["testGroups"].as_array().unwrap() {
+            for key in group["public"]["keys"].as_array().into_iter().flatten() {
+                let Some(n) = key["n"].as_str().filter(|_| key["kty"] == "RSA").and_then(base64url) else { continue };
+                let is_roca = key["kid"].as_str().unwrap().contains("roca");
+                assert_eq!(has_roca_fingerprint(&n), is_roca, "{}", key["kid"]);
+                roca += is_roca as usize;
+            }
+        }
+        assert_eq!(roca, 1, "Wycheproof json_web_key_test.json tcId 7");
+        let rfc: Value = serde_json::from_str(include_str!("../tests/data/rfc-vectors.json")).unwrap();
+        for vector in rfc.as_array().unwrap().iter().filter(|v| v["jwk"]["kty"] == "RSA") {
+            assert!(!has_roca_fingerprint(&base64url(vector["jwk"]["n"].as_str().unwrap()).unwrap()));
         }
     }
 
