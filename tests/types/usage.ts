@@ -7,7 +7,10 @@ import {
   JwksFetchError,
   JwtError,
   decodeJwt,
+  verifyToken,
   type Jwk,
+  type VerifyOptions,
+  type VerifyResult,
   type JwksCacheOptions,
   type JwksErrorCode,
 } from 'jwks-cache';
@@ -53,4 +56,25 @@ export function inspect(token: string): unknown {
 
 export function malformed(error: unknown): boolean {
   return error instanceof JwtError && error.code === 'ERR_JWT_MALFORMED';
+}
+
+export async function authenticate(token: string, jwksUri: string): Promise<string | undefined> {
+  const options: VerifyOptions = { jwksUri, issuer: 'https://issuer.example', audience: ['api', 'web'], algorithms: ['ES256', 'EdDSA'], clockToleranceSec: 30 };
+  const { payload, protectedHeader, key }: VerifyResult = await cache.verify(token, options);
+  payload.scope = 'changed'; // the payload is the caller's own
+  const kid: string = key.kid;
+  const alg: string = protectedHeader.alg;
+  const shared = await verifyToken(token, jwksUri, { audience: 'api', currentDate: new Date() });
+  const bytes: Uint8Array = (await cache.verifyJws(token, { jwksUri })).payload;
+  return [payload.sub, kid, alg, shared.payload.iss, bytes.length].join();
+}
+// @ts-expect-error jwksUri is required
+cache.verify('t', { audience: 'api' });
+// @ts-expect-error HS256 is never an algorithm of verify
+cache.verify('t', { jwksUri: 'https://issuer.example/jwks', algorithms: ['HS256'] });
+// @ts-expect-error currentDate is a Date
+cache.verify('t', { jwksUri: 'https://issuer.example/jwks', currentDate: 1700000000 });
+
+export function rejected(error: unknown): boolean {
+  return error instanceof JwtError && (error.code === 'ERR_JWS_SIGNATURE_INVALID' || error.code === 'ERR_JWT_EXPIRED');
 }
