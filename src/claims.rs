@@ -81,7 +81,9 @@ impl TokenClaims {
 
     /// The rules at `now`, in the order of the module's list.
     pub fn check(&self, rules: &ClaimRules<'_>, now: Millis) -> Result<(), CacheError> {
-        let now = (now / 1000) as f64;
+        // Milliseconds kept: a NumericDate may be fractional (RFC 7519 2), and a token whose `exp`
+        // is half a second ago has expired.
+        let now = now as f64 / 1000.0;
         let tolerance = rules.clock_tolerance_sec as f64;
         let (exp, nbf, iat) = (self.exp.clone()?, self.nbf.clone()?, self.iat.clone()?);
         match exp {
@@ -209,6 +211,10 @@ mod tests {
         assert_eq!(code(r#"{"exp":1700000001}"#, &strict), "ok");
         assert_eq!(code(r#"{"exp":1700000000}"#, &strict), "ERR_JWT_EXPIRED", "now >= exp");
         assert_eq!(code(r#"{"exp":1699999999.5}"#, &strict), "ERR_JWT_EXPIRED", "fractions count");
+        let half_past = |payload| check_claims("{}", payload, &strict, NOW + 600).err().map_or("ok", |error| error.code());
+        assert_eq!(half_past(r#"{"exp":1700000000.5}"#), "ERR_JWT_EXPIRED", "the clock's milliseconds count too");
+        assert_eq!(half_past(r#"{"exp":1700000060,"nbf":1700000000.5}"#), "ok");
+        assert_eq!(half_past(r#"{"exp":1700000060,"iat":1700000000.5}"#), "ok");
         assert_eq!(code(r#"{"exp":1699999941}"#, &lenient), "ok");
         assert_eq!(code(r#"{"exp":1699999940}"#, &lenient), "ERR_JWT_EXPIRED");
         assert_eq!(code(r#"{"exp":1700000001,"nbf":1700000000}"#, &strict), "ok");

@@ -16,6 +16,9 @@ use crate::strict_json::{self, CheckError};
 
 /// The longest token read, before it is split: real tokens are a few KiB.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// The longest decoded header read: real headers are tens of bytes (a few KiB with an `x5c`
+/// chain), and each is read on every verification before its signature (ATTACKS.md F2).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 /// A token's parts, decoded but not verified.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,8 +45,8 @@ pub fn checked_token(token: Input<&str>) -> Result<&str, CacheError> {
 pub fn read_compact(token: &str) -> Result<CompactToken<'_>, CacheError> {
     let (header, payload, signature, signing_input) = segments(token)?;
     Ok(CompactToken {
-        header: json_object(header, "header")?,
-        payload: json_object(payload, "payload")?,
+        header: json_object(header, "header", MAX_HEADER_BYTES)?,
+        payload: json_object(payload, "payload", MAX_TOKEN_BYTES)?,
         signing_input,
         signature: signature_bytes(signature)?,
     })
@@ -63,7 +66,7 @@ pub struct CompactJws<'a> {
 pub fn read_jws(token: &str) -> Result<CompactJws<'_>, CacheError> {
     let (header, payload, signature, signing_input) = segments(token)?;
     Ok(CompactJws {
-        header: json_object(header, "header")?,
+        header: json_object(header, "header", MAX_HEADER_BYTES)?,
         payload: base64url(payload).ok_or_else(|| CacheError::TokenMalformed("the payload is not canonical base64url".into()))?,
         signing_input,
         signature: signature_bytes(signature)?,
@@ -98,9 +101,12 @@ pub fn require_signature(signature: &[u8]) -> Result<(), CacheError> {
 }
 
 /// A segment that must be one JSON object: its text.
-fn json_object(segment: &str, what: &str) -> Result<String, CacheError> {
+fn json_object(segment: &str, what: &str, max_bytes: usize) -> Result<String, CacheError> {
     let bytes = base64url(segment)
         .ok_or_else(|| CacheError::TokenMalformed(format!("the {what} is not canonical base64url")))?;
+    if bytes.len() > max_bytes {
+        return Err(CacheError::TokenMalformed(format!("the {what} is longer than {max_bytes} bytes")));
+    }
     let text = strict_json::check(&bytes, MAX_JSON_DEPTH).map_err(|error| {
         CacheError::TokenMalformed(match error {
             CheckError::Invalid(error) => format!("the {what} is not valid JSON: {error}"),
@@ -221,6 +227,8 @@ mod tests {
         assert!(why(&token(r#"{"alg":"ES256"}"#, "{} x")).contains("payload is not valid JSON"));
         let huge = token(r#"{"alg":"ES256"}"#, &format!(r#"{{"pad":"{}"}}"#, "p".repeat(MAX_TOKEN_BYTES)));
         assert_eq!(why(&huge), "JWT malformed: longer than 16384 bytes");
+        let big_header = token(&format!(r#"{{"alg":"ES256","pad":"{}"}}"#, "h".repeat(MAX_HEADER_BYTES)), "{}");
+        assert_eq!(why(&big_header), "JWT malformed: the header is longer than 8192 bytes");
         assert!(why(&format!("{}.{}.{}", encode(b"\xff{}"), encode(b"{}"), "")).contains("header is not valid JSON"));
         let stripped = format!("{}.{}.", encode(br#"{"alg":"ES256"}"#), encode(b"{}"));
         let stripped = read_compact(&stripped).unwrap();

@@ -52,8 +52,8 @@ pub fn allowed_algorithms(algorithms: &Input<Vec<Input<&str>>>) -> Result<Vec<Al
 pub fn claim_rules<'a>(options: &VerifyOptions<'a>) -> Result<ClaimRules<'a>, CacheError> {
     let strings = |name, value, single| Ok::<_, CacheError>(list(name, value, single)?.unwrap_or_default());
     Ok(ClaimRules {
-        issuers: non_empty("issuer", strings("issuer", &options.issuer, true)?)?,
-        audiences: non_empty("audience", strings("audience", &options.audience, true)?)?,
+        issuers: non_empty("issuer", list("issuer", &options.issuer, true)?)?,
+        audiences: non_empty("audience", list("audience", &options.audience, true)?)?,
         clock_tolerance_sec: seconds("clockToleranceSec", options.clock_tolerance_sec, 0)?.unwrap_or(0),
         max_token_age_sec: seconds("maxTokenAgeSec", options.max_token_age_sec, 1)?,
         typ: match options.typ {
@@ -90,10 +90,12 @@ fn list<'a>(name: &str, value: &Input<Vec<Input<&'a str>>>, single: bool) -> Res
         .map(Some)
 }
 
-/// An empty issuer or audience would match nothing a token can hold: refused, not read as "any".
-fn non_empty<'a>(name: &str, values: Vec<&'a str>) -> Result<Vec<&'a str>, CacheError> {
-    if values.iter().any(|value| value.is_empty()) {
-        return Err(invalid(&format!("{name} must not be an empty string")));
+/// An empty issuer or audience, or an empty list of them, would accept nothing a token can hold:
+/// refused, never read as "not checked".
+fn non_empty<'a>(name: &str, values: Option<Vec<&'a str>>) -> Result<Vec<&'a str>, CacheError> {
+    let Some(values) = values else { return Ok(Vec::new()) };
+    if values.is_empty() || values.iter().any(|value| value.is_empty()) {
+        return Err(invalid(&format!("{name} must not be empty, nor hold an empty string")));
     }
     Ok(values)
 }
@@ -148,6 +150,8 @@ mod tests {
         for bad in [
             VerifyOptions { audience: Input::WrongType, ..VerifyOptions::default() },
             VerifyOptions { audience: given(&[""]), ..VerifyOptions::default() },
+            VerifyOptions { audience: given(&[]), ..VerifyOptions::default() },
+            VerifyOptions { issuer: given(&[]), ..VerifyOptions::default() },
             VerifyOptions { issuer: Input::Given(vec![Input::WrongType]), ..VerifyOptions::default() },
             VerifyOptions { issuer: Input::Given(vec![Input::Given("i"); MAX_LIST_ENTRIES + 1]), ..VerifyOptions::default() },
             VerifyOptions { clock_tolerance_sec: Input::Given(-1.0), ..VerifyOptions::default() },
