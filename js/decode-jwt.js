@@ -3,15 +3,10 @@
 // checked, as the JWKs do.
 
 import { decodeJwt as readToken } from './wasm/jwks_cache.js';
-import { asPublicError } from './errors.js';
+import { inCore } from './errors.js';
 
 /** @returns {{ header: object, payload: object }} */
 export function decodeJwt(token) {
-  let texts;
-  try {
-    texts = readToken(token);
-  } catch (thrown) {
-    throw asPublicError(thrown);
-  }
+  const texts = inCore(() => readToken(token));
   return { header: JSON.parse(texts[0]), payload: JSON.parse(texts[1]) };
 }

@@ -78,6 +78,20 @@ export function asPublicError(thrown) {
   return isCoreError(thrown) ? toPublicError(thrown) : thrown;
 }
 
+/**
+ * Runs a stateless call into the core (reading a token, checking claims, wording an error): an
+ * error it decided is thrown as its public error; anything else is the core failing (a trap:
+ * wasm memory exhausted, a bug), thrown as ERR_JWKS_CORE_FAILURE. Such calls hold no state of a
+ * cache's core, so none needs a restart.
+ */
+export function inCore(call) {
+  try {
+    return call();
+  } catch (thrown) {
+    throw toPublicError(isCoreError(thrown) ? thrown : coreFailure(thrown));
+  }
+}
+
 /** The error for every call in progress when the wasm core failed (it trapped, a bug). */
 export function coreFailure(cause) {
   return { code: 'ERR_JWKS_CORE_FAILURE', message: `JWKS cache core failed and was restarted empty: ${describe(cause)}`, cause };

@@ -12,7 +12,7 @@
 // with that call's options, and it is never used past its `exp`.
 
 import { CheckedToken, noMatchingKey, readJws, readToken, signatureInvalid } from './wasm/jwks_cache.js';
-import { JwksArgumentError, asPublicError, toPublicError } from './errors.js';
+import { JwksArgumentError, inCore, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
 
 /** The reasons no key is selected, in the core's order (`NoKey::ALL` in key_usability.rs). */
@@ -38,7 +38,7 @@ export async function verify(source, token, options) {
   }
 
   const { header, payload, jwk, view } = await checkSignature(source, token, given, readToken);
-  const checked = new CheckedToken(header, payload);
+  const checked = inCore(() => new CheckedToken(header, payload));
   try {
     checkClaimsOf(checked, now, given);
   } catch (error) {
@@ -63,19 +63,14 @@ export async function verifyJws(source, jws, options) {
 
 /** Reads the token with `read` (readToken or readJws), selects its key and checks its signature. */
 async function checkSignature(source, token, given, read) {
-  let parts;
-  try {
-    parts = read(token, given.algorithms);
-  } catch (thrown) {
-    throw asPublicError(thrown);
-  }
+  const parts = inCore(() => read(token, given.algorithms));
   const [alg, kid, header, payload, signedLength, signature] = parts;
   let view = source.setFor(given.jwksUri, kid);
   if (view instanceof Promise) view = await view;
   const slot = select(view, kid, alg);
   let key = hostKey(view, slot, alg);
   if (key instanceof Promise) key = await key;
-  if (key === null) throw toPublicError(noMatchingKey(kid, alg, NOT_IMPORTABLE));
+  if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, alg, NOT_IMPORTABLE)));
 
   let valid;
   try {
@@ -84,7 +79,7 @@ async function checkSignature(source, token, given, read) {
   } catch {
     valid = false;
   }
-  if (valid !== true) throw toPublicError(signatureInvalid(alg));
+  if (valid !== true) throw toPublicError(inCore(() => signatureInvalid(alg)));
   return { header, payload, jwk: view.slots[slot], view };
 }
 
@@ -110,7 +105,7 @@ function dateMillis(date) {
 
 /** The core's checks of one call's options on a token whose signature verified (a CheckedToken). */
 function checkClaimsOf(checked, now, given) {
-  try {
+  inCore(() =>
     checked.check(
       now,
       given.algorithms,
@@ -121,24 +116,22 @@ function checkClaimsOf(checked, now, given) {
       given.typ,
       given.requiredClaims,
       given.requireExp,
-    );
-  } catch (thrown) {
-    throw asPublicError(thrown);
-  }
+    ),
+  );
 }
 
 /** The key the core decided the token selects, by the tables it left in the view. */
 function select(view, kid, alg) {
   if (kid === undefined) {
     const slot = view.kidless[alg];
-    if (slot < 0) throw toPublicError(noMatchingKey(undefined, alg, -1 - slot));
+    if (slot < 0) throw toPublicError(inCore(() => noMatchingKey(undefined, alg, -1 - slot)));
     return slot;
   }
   const ambiguity = view.ambiguous.get(kid);
   if (ambiguity !== undefined) throw toPublicError(ambiguity);
   const slot = view.slotOfKid.get(kid);
-  if (slot === undefined) throw toPublicError(noMatchingKey(kid, alg, KID_ABSENT));
-  if (((view.verifies[slot] >> alg) & 1) === 0) throw toPublicError(noMatchingKey(kid, alg, KID_CANNOT_VERIFY));
+  if (slot === undefined) throw toPublicError(inCore(() => noMatchingKey(kid, alg, KID_ABSENT)));
+  if (((view.verifies[slot] >> alg) & 1) === 0) throw toPublicError(inCore(() => noMatchingKey(kid, alg, KID_CANNOT_VERIFY)));
   return slot;
 }
 

@@ -188,8 +188,9 @@ fn read_signed(text: &HostText, algorithms: &JsValue, read: impl Fn(&str) -> Res
     let list = HostList::read(algorithms, false);
     let allowed = allowed_algorithms(&list.input()).map_err(to_js_error)?;
     let (header_text, payload, signed_length, signature) = checked_token(text.input()).and_then(read).map_err(to_js_error)?;
-    require_signature(&signature).map_err(to_js_error)?;
+    // The algorithm first: `alg: none` with its empty signature is refused as the algorithm it is.
     let header = check_header(&header_text, &allowed).map_err(to_js_error)?;
+    require_signature(&signature).map_err(to_js_error)?;
     if header.alg.signature_len().is_some_and(|len| len != signature.len()) {
         return Err(signature_invalid(header.alg.index()));
     }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { startJwksServer, makePublicJwk, JWKS_PATH } from '../support/jwks-server.js';
 import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
+import { ALGORITHMS, FLIP_POSITIONS, makeVerifySuite } from '../support/verify-cases.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkgDir = fileURLToPath(new URL('../../pkg/', import.meta.url));
@@ -24,6 +25,8 @@ let issuer; // another origin, whose JWKS the page reads
 let noCors; // a JWKS endpoint without CORS headers
 let browser;
 let page;
+/** Keys of every algorithm and tokens signed with them in Node (tests/support/verify-cases.js). */
+let suite;
 
 /** Console errors and warnings, page errors and crashes, as { kind, text, url }. */
 const problems = [];
@@ -92,6 +95,7 @@ async function openHarness(p) {
 before(
   async () => {
     assertPackageBuilt();
+    suite = makeVerifySuite();
     site = await startJwksServer({ files: { '/pkg/': pkgDir, '/page/': here, '/support/': supportDir } });
     issuer = await startJwksServer();
     noCors = await startNoCorsServer([makePublicJwk('EC', 'no-cors-1')]);
@@ -185,7 +189,7 @@ test('the collectors see console warnings and page errors (so that the last test
 
 test('the page imports the package by its bare name, and compiles the wasm by streaming', TEST, async () => {
   const harness = await page.evaluate(() => ({ exports: window.jwksHarness.exports, secure: window.isSecureContext, origin: location.origin }));
-  assert.deepEqual(harness.exports, ['JwksArgumentError', 'JwksCache', 'JwksCacheError', 'JwksFetchError', 'JwksResponseError', 'JwtError', 'createJwksCache', 'decodeJwt']);
+  assert.deepEqual(harness.exports, ['JwksArgumentError', 'JwksCache', 'JwksCacheError', 'JwksFetchError', 'JwksResponseError', 'JwtError', 'createJwksCache', 'decodeJwt', 'verifyToken']);
   assert.equal(harness.secure, true);
   assert.equal(harness.origin, site.origin);
   assert.notEqual(site.origin, issuer.origin, 'the issuer is another origin');
@@ -529,6 +533,170 @@ test('a trap in the wasm core (memory exhausted) fails every call on its fetches
     for (const res of held) res.destroy();
     await context.close();
   }
+});
+
+// ---- verify: tokens signed in Node by the test's keys, checked with Chromium's crypto.subtle ----
+
+/** [token, options] calls of `verify` on cache `id` ('verifyToken': the package's shared cache), all at once. */
+const verifyAll = (id, calls) => page.evaluate(([i, c]) => window.jwksHarness.verify(i, c), [id, calls]);
+const verifyOne = async (id, token, options) => (await verifyAll(id, [[token, options]]))[0];
+const cryptoCalls = () => page.evaluate(() => window.jwksHarness.cryptoCalls());
+
+/** The calls of crypto.subtle's since `before` (a cryptoCalls() reading). */
+async function cryptoCallsSince(before) {
+  const now = await cryptoCalls();
+  return { importKey: now.importKey - before.importKey, verify: now.verify - before.verify };
+}
+
+function assertVerified(answer, expected, label = '') {
+  assert.equal(answer.error, undefined, `${label} ${JSON.stringify(answer.error)}`);
+  assert.equal(answer.syncThrow, undefined, `${label} ${JSON.stringify(answer.syncThrow)}`);
+  assert.deepEqual(answer.payload, expected.valid.claims, `${label} payload`);
+  assert.deepEqual(answer.protectedHeader, expected.valid.header, `${label} protectedHeader`);
+  assert.deepEqual(answer.key, expected.jwk, `${label} key`);
+  assert.equal(answer.keyFrozen, true, `${label} key frozen`);
+}
+
+function assertTokenRefused(answer, code, message) {
+  assertError(answer, { name: 'JwtError', code, message, status: undefined, classes: ['JwksCacheError', 'JwtError'] });
+}
+
+for (const alg of ALGORITHMS) {
+  test(`verify ${alg} in Chromium: a valid token verifies (also repeated, from the verified-token cache; a wrong audience on the repeat is refused), a flipped signature byte is ERR_JWS_SIGNATURE_INVALID, an expired token ERR_JWT_EXPIRED`, TEST, async () => {
+    issuer.setKeys(suite.jwks);
+    const c = suite.byAlg[alg];
+    const options = suite.options(issuer.jwksUri);
+    const cache = await createCache();
+    const before = await cryptoCalls();
+
+    assertVerified(await verifyOne(cache, c.valid.token, options), c, 'first');
+    assert.deepEqual(await cryptoCallsSince(before), { importKey: 1, verify: 1 }, 'one import, one signature check');
+
+    // The same token again: remembered, so no signature check; its claims are still checked
+    // against each call's options.
+    assertVerified(await verifyOne(cache, c.valid.token, options), c, 'repeat');
+    assert.deepEqual(await cryptoCallsSince(before), { importKey: 1, verify: 1 }, 'the repeat was answered from the verified-token cache');
+    assertTokenRefused(
+      await verifyOne(cache, c.valid.token, { ...options, audience: 'api://someone-else' }),
+      'ERR_JWT_CLAIM_INVALID',
+      'JWT claim invalid: "aud" names none of the accepted audiences',
+    );
+    assertVerified(await verifyOne(cache, c.valid.token, options), c, 'repeat after the refusal');
+
+    for (const position of FLIP_POSITIONS) {
+      const forged = await verifyOne(cache, c.flipped[position], options);
+      assert.equal(forged.error?.code, 'ERR_JWS_SIGNATURE_INVALID', `${position} signature byte flipped: ${JSON.stringify(forged)}`);
+      assertTokenRefused(forged, 'ERR_JWS_SIGNATURE_INVALID', `JWS signature invalid: it does not verify as ${alg} with the selected key`);
+    }
+    assertTokenRefused(await verifyOne(cache, c.expired, options), 'ERR_JWT_EXPIRED', 'JWT expired: "exp" has passed');
+    // Its signature is good: at a time within its validity (currentDate) it verifies.
+    const earlier = await verifyOne(cache, c.expired, { ...options, currentDate: (c.expiredClaims.exp - 60) * 1000 });
+    assert.equal(earlier.error, undefined, JSON.stringify(earlier.error));
+    assert.deepEqual(earlier.payload, c.expiredClaims);
+    assert.deepEqual(await cryptoCallsSince(before), { importKey: 1, verify: 1 + FLIP_POSITIONS.length + 2 }, 'each new token checked once; the key imported once');
+    assert.equal(issuer.jwksRequests, 1);
+  });
+}
+
+test('a browser whose WebCrypto lacked P-521 (simulated: importKey rejects with NotSupportedError): ES512 is ERR_JWKS_NO_MATCHING_KEY, not a crash; other algorithms still verify', TEST, async () => {
+  // Chromium has P-521 (the ES512 test above): this shows what the package would do without it.
+  issuer.setKeys(suite.jwks);
+  const options = suite.options(issuer.jwksUri);
+  const es512 = suite.byAlg.ES512;
+  const cache = await createCache();
+  const before = await cryptoCalls();
+  await page.evaluate(() => window.jwksHarness.refuseCurve('P-521'));
+  try {
+    for (let i = 0; i < 2; i += 1) {
+      assertError(await verifyOne(cache, es512.valid.token, options), {
+        name: 'JwtError',
+        code: 'ERR_JWKS_NO_MATCHING_KEY',
+        message: `No matching key in the JWKS: the key with kid "${es512.signer.kid}" for ES512 was refused by the host's crypto`,
+        status: undefined,
+        classes: ['JwksCacheError', 'JwtError'],
+      });
+    }
+    assert.equal((await cryptoCallsSince(before)).importKey, 1, 'the refusal is remembered with the set: no second import');
+    assertVerified(await verifyOne(cache, suite.byAlg.ES256.valid.token, options), suite.byAlg.ES256, 'ES256');
+    assertVerified(await verifyOne(cache, suite.byAlg.ES384.valid.token, options), suite.byAlg.ES384, 'ES384');
+    assert.equal(issuer.jwksRequests, 1);
+  } finally {
+    await page.evaluate(() => window.jwksHarness.refuseCurve(null));
+  }
+});
+
+test('alg none and HS256 are refused (ERR_JWS_ALG_NOT_ALLOWED) without a JWKS request or any crypto', TEST, async () => {
+  issuer.setKeys(suite.jwks);
+  const options = suite.options(issuer.jwksUri);
+  const { noneUnsecured, noneSigned, hs256, hs256KeyConfusion } = suite.refusedAlgorithms;
+  const cache = await createCache();
+  const before = await cryptoCalls();
+  const requestsBefore = pageRequests.length;
+  const [none, hs, confusion, unsecured, allowNone, allowHs] = await verifyAll(cache, [
+    [noneSigned, options],
+    [hs256, options],
+    [hs256KeyConfusion, options],
+    [noneUnsecured, options],
+    [hs256, { ...options, algorithms: ['none'] }],
+    [hs256, { ...options, algorithms: ['HS256'] }],
+  ]);
+  assertTokenRefused(none, 'ERR_JWS_ALG_NOT_ALLOWED', 'JWS algorithm not allowed: "none"');
+  assertTokenRefused(hs, 'ERR_JWS_ALG_NOT_ALLOWED', 'JWS algorithm not allowed: "HS256"');
+  assertTokenRefused(confusion, 'ERR_JWS_ALG_NOT_ALLOWED', 'JWS algorithm not allowed: "HS256"');
+  // The Unsecured JWS of RFC 7519 6.1 (alg none, empty signature): its alg is refused first.
+  assertTokenRefused(unsecured, 'ERR_JWS_ALG_NOT_ALLOWED', 'JWS algorithm not allowed: "none"');
+  // A caller cannot allow them either.
+  for (const outcome of [allowNone, allowHs]) {
+    assertError(outcome, {
+      name: 'JwksArgumentError',
+      code: 'ERR_INVALID_OPTION',
+      message: /^Invalid option: algorithms: "(none|HS256)" is not one of /,
+      status: undefined,
+      classes: ['JwksCacheError', 'JwksArgumentError'],
+    });
+  }
+  assert.equal(issuer.jwksRequests, 0);
+  assert.deepEqual(pageRequests.slice(requestsBefore).map((r) => r.url()), [], 'no request was sent');
+  assert.deepEqual(await cryptoCallsSince(before), { importKey: 0, verify: 0 });
+});
+
+test('verifyToken (the package\'s shared cache): a token verifies, verifies again, and is refused on a repeat with a wrong audience', TEST, async () => {
+  issuer.setKeys(suite.jwks);
+  const options = suite.options(issuer.jwksUri);
+  const c = suite.byAlg.ES512;
+  assertVerified(await verifyOne('verifyToken', c.valid.token, options), c, 'first');
+  assertVerified(await verifyOne('verifyToken', c.valid.token, options), c, 'repeat');
+  assertTokenRefused(await verifyOne('verifyToken', c.valid.token, { ...options, audience: 'api://someone-else' }), 'ERR_JWT_CLAIM_INVALID', /"aud"/);
+  assertTokenRefused(await verifyOne('verifyToken', c.flipped.middle, options), 'ERR_JWS_SIGNATURE_INVALID', /ES512/);
+  assert.equal(issuer.jwksRequests, 1);
+});
+
+test('100 concurrent verify calls of every algorithm on a cold cache: one JWKS request, one import per key', TEST, async (t) => {
+  issuer.setKeys(suite.jwks);
+  issuer.behave('slow', 100);
+  const options = suite.options(issuer.jwksUri);
+  const cache = await createCache();
+  const before = await cryptoCalls();
+  // Per algorithm: its valid token six times, two forged ones and two expired ones, all at once.
+  const calls = suite.cases.flatMap((c) => [
+    ...Array.from({ length: 6 }, () => [c, 'valid', c.valid.token]),
+    [c, 'forged', c.flipped.first],
+    [c, 'forged', c.flipped.last],
+    [c, 'expired', c.expired],
+    [c, 'expired', c.expired],
+  ]);
+  const answers = await verifyAll(cache, calls.map(([, , token]) => [token, options]));
+  for (const [i, [c, kind]] of calls.entries()) {
+    const label = `#${i} ${c.alg} ${kind}`;
+    if (kind === 'valid') assertVerified(answers[i], c, label);
+    if (kind === 'forged') assert.equal(answers[i].error?.code, 'ERR_JWS_SIGNATURE_INVALID', `${label}: ${JSON.stringify(answers[i])}`);
+    if (kind === 'expired') assert.equal(answers[i].error?.code, 'ERR_JWT_EXPIRED', `${label}: ${JSON.stringify(answers[i])}`);
+  }
+  assert.equal(issuer.jwksRequests, 1);
+  const work = await cryptoCallsSince(before);
+  t.diagnostic(`crypto.subtle calls for 100 concurrent verifications of 40 distinct tokens: ${JSON.stringify(work)}`);
+  assert.equal(work.importKey, ALGORITHMS.length, 'each key imported once, the import shared by the calls that needed it');
+  assert.ok(work.verify >= 4 * ALGORITHMS.length && work.verify <= calls.length, `signature checks: ${work.verify}`);
 });
 
 test('the page logged no console errors or warnings and threw no page errors', TEST, async () => {

@@ -1,4 +1,4 @@
-// getKey in real workerd (Miniflare 4), through the package's `workerd` entry.
+// getKey and verify in real workerd (Miniflare 4), through the package's `workerd` entry.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,13 +9,19 @@ import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
 import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
+import { ALGORITHMS, FLIP_POSITIONS, makeVerifySuite } from '../support/verify-cases.js';
 
 let issuer;
 let mf;
 let bundleDir;
+/** Keys of every algorithm and tokens signed with them in Node (tests/support/verify-cases.js). */
+let suite;
+/** What workerd wrote to its stdout and stderr (warnings included), as text chunks. */
+const runtimeLog = [];
 
 before(async () => {
   issuer = await startJwksServer();
+  suite = makeVerifySuite();
   bundleDir = mkdtempSync(join(tmpdir(), 'jwks-cache-worker-'));
   await build({
     entryPoints: [fileURLToPath(new URL('./worker-app.js', import.meta.url))],
@@ -37,6 +43,11 @@ async function startWorker(compatibilityDate) {
     modulesRoot: bundleDir,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate,
+    // Passed through as Miniflare does by default, and kept for the tests to read.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (chunk) => (runtimeLog.push(String(chunk)), process.stdout.write(chunk)));
+      stderr.on('data', (chunk) => (runtimeLog.push(String(chunk)), process.stderr.write(chunk)));
+    },
   });
   await worker.ready;
   return worker;
@@ -265,6 +276,203 @@ test('a trap in the wasm core (memory exhausted) fails every call on its fetches
     assert.deepEqual((await getKey('ec-1', { worker })).jwk, issuer.keys[0]);
   } finally {
     for (const res of held) res.destroy();
+    await worker.dispose();
+  }
+});
+
+// ---- verify: tokens signed in Node by the test's keys, checked with workerd's crypto.subtle ----
+
+/**
+ * `cache.verify(token, options)` in the worker (a request of its own); `api: 'verifyToken'` calls
+ * `verifyToken` instead. `options.currentDate` goes as ms.
+ */
+async function verify(token, options, { api, worker = mf } = {}) {
+  const response = await worker.dispatchFetch('http://worker/verify', { method: 'POST', body: JSON.stringify({ token, options, api }) });
+  return response.json();
+}
+
+/** crypto.subtle.importKey and verify calls in the worker since its last reset. */
+async function cryptoCallsOf(worker) {
+  return (await worker.dispatchFetch('http://worker/crypto-calls')).json();
+}
+
+function assertVerified(answer, expected, label = '') {
+  assert.equal(answer.error, undefined, `${label} ${JSON.stringify(answer.error)}`);
+  assert.deepEqual(answer.payload, expected.valid.claims, `${label} payload`);
+  assert.deepEqual(answer.protectedHeader, expected.valid.header, `${label} protectedHeader`);
+  assert.deepEqual(answer.key, expected.jwk, `${label} key`);
+  assert.equal(answer.keyFrozen, true, `${label} key frozen`);
+}
+
+function assertRefused(answer, code, message, label = '') {
+  const { error } = answer;
+  assert.ok(error, `${label} expected ${code}, got ${JSON.stringify(answer)}`);
+  assert.deepEqual([error.name, error.code, error.isCacheError], ['JwtError', code, true], `${label} ${JSON.stringify(error)}`);
+  if (message instanceof RegExp) assert.match(error.message, message, label);
+  else if (message !== undefined) assert.equal(error.message, message, label);
+}
+
+const CROSS_REQUEST_WARNING = /different request context/i;
+
+for (const alg of ALGORITHMS) {
+  test(`verify ${alg} in workerd: a valid token verifies (also repeated, from the verified-token cache; a wrong audience on the repeat is refused), a flipped signature byte is ERR_JWS_SIGNATURE_INVALID, an expired token ERR_JWT_EXPIRED`, async () => {
+    issuer.setKeys(suite.jwks);
+    const c = suite.byAlg[alg];
+    const options = suite.options(issuer.jwksUri);
+
+    assertVerified(await verify(c.valid.token, options), c, 'first');
+    assert.deepEqual(await cryptoCallsOf(mf), { importKey: 1, verify: 1 }, 'one import, one signature check');
+
+    // The same token again, from another request: remembered, so no signature check; its
+    // claims are still checked against each call's options.
+    assertVerified(await verify(c.valid.token, options), c, 'repeat');
+    assert.deepEqual(await cryptoCallsOf(mf), { importKey: 1, verify: 1 }, 'the repeat was answered from the verified-token cache');
+    assertRefused(
+      await verify(c.valid.token, { ...options, audience: 'api://someone-else' }),
+      'ERR_JWT_CLAIM_INVALID',
+      'JWT claim invalid: "aud" names none of the accepted audiences',
+      'wrong audience on the repeat',
+    );
+    assertVerified(await verify(c.valid.token, options), c, 'repeat after the refusal');
+
+    for (const position of FLIP_POSITIONS) {
+      assertRefused(
+        await verify(c.flipped[position], options),
+        'ERR_JWS_SIGNATURE_INVALID',
+        `JWS signature invalid: it does not verify as ${alg} with the selected key`,
+        `${position} signature byte flipped`,
+      );
+    }
+    assertRefused(await verify(c.expired, options), 'ERR_JWT_EXPIRED', 'JWT expired: "exp" has passed', 'expired');
+    // Its signature is good: at a time within its validity (currentDate) it verifies.
+    const earlier = await verify(c.expired, { ...options, currentDate: (c.expiredClaims.exp - 60) * 1000 });
+    assert.equal(earlier.error, undefined, JSON.stringify(earlier.error));
+    assert.deepEqual(earlier.payload, c.expiredClaims);
+    assert.deepEqual(await cryptoCallsOf(mf), { importKey: 1, verify: 1 + FLIP_POSITIONS.length + 2 }, 'each new token checked once; the key imported once');
+    assert.equal(issuer.jwksRequests, 1);
+  });
+}
+
+test('a runtime whose WebCrypto lacked P-521 (simulated: importKey rejects with NotSupportedError): ES512 is ERR_JWKS_NO_MATCHING_KEY, not a crash; other algorithms still verify', async () => {
+  // workerd has P-521 (the ES512 test above): this shows what the package would do without it.
+  await (await mf.dispatchFetch('http://worker/reset?refuseCurve=P-521')).text();
+  issuer.setKeys(suite.jwks);
+  const options = suite.options(issuer.jwksUri);
+  const es512 = suite.byAlg.ES512;
+  for (const label of ['first', 'again']) {
+    assertRefused(
+      await verify(es512.valid.token, options),
+      'ERR_JWKS_NO_MATCHING_KEY',
+      `No matching key in the JWKS: the key with kid "${es512.signer.kid}" for ES512 was refused by the host's crypto`,
+      label,
+    );
+  }
+  assert.equal((await cryptoCallsOf(mf)).importKey, 1, 'the refusal is remembered with the set: no second import');
+  assertVerified(await verify(suite.byAlg.ES256.valid.token, options), suite.byAlg.ES256, 'ES256');
+  assertVerified(await verify(suite.byAlg.ES384.valid.token, options), suite.byAlg.ES384, 'ES384');
+  assert.equal(issuer.jwksRequests, 1);
+});
+
+test('alg none and HS256 are refused (ERR_JWS_ALG_NOT_ALLOWED) without a JWKS request or any crypto', async () => {
+  issuer.setKeys(suite.jwks);
+  const options = suite.options(issuer.jwksUri);
+  const { noneUnsecured, noneSigned, hs256, hs256KeyConfusion } = suite.refusedAlgorithms;
+  for (const [label, token, alg] of [
+    ['none with a signature segment', noneSigned, 'none'],
+    ['HS256', hs256, 'HS256'],
+    ['HS256 keyed with the served public JWK', hs256KeyConfusion, 'HS256'],
+  ]) {
+    assertRefused(await verify(token, options), 'ERR_JWS_ALG_NOT_ALLOWED', `JWS algorithm not allowed: "${alg}"`, label);
+  }
+  // The Unsecured JWS of RFC 7519 6.1 (alg none, empty signature): its alg is refused first.
+  assertRefused(await verify(noneUnsecured, options), 'ERR_JWS_ALG_NOT_ALLOWED', 'JWS algorithm not allowed: "none"', 'unsecured (empty signature)');
+  // A caller cannot allow them either.
+  for (const alg of ['none', 'HS256']) {
+    const answer = await verify(hs256, { ...options, algorithms: [alg] });
+    assert.deepEqual([answer.error?.name, answer.error?.code], ['JwksArgumentError', 'ERR_INVALID_OPTION'], JSON.stringify(answer));
+  }
+  assert.equal(issuer.jwksRequests, 0);
+  assert.deepEqual(await fetchesOf(mf), [], 'fetch was not called');
+  assert.deepEqual(await cryptoCallsOf(mf), { importKey: 0, verify: 0 });
+});
+
+test('verifyToken (the package\'s shared cache): a token verifies, verifies again, and is refused on a repeat with a wrong audience', async () => {
+  issuer.setKeys(suite.jwks);
+  // A URI of its own: the shared cache outlives the suite's resets.
+  const jwksUri = `${issuer.jwksUri}?verifyToken`;
+  const { issuer: iss, audience } = suite.options(jwksUri);
+  const c = suite.byAlg.PS256;
+  assertVerified(await verify(c.valid.token, { jwksUri, issuer: iss, audience }, { api: 'verifyToken' }), c, 'first');
+  assertVerified(await verify(c.valid.token, { jwksUri, issuer: iss, audience }, { api: 'verifyToken' }), c, 'repeat');
+  assertRefused(
+    await verify(c.valid.token, { jwksUri, issuer: iss, audience: 'api://someone-else' }, { api: 'verifyToken' }),
+    'ERR_JWT_CLAIM_INVALID',
+    /"aud"/,
+  );
+  assertRefused(await verify(c.flipped.middle, { jwksUri, audience }, { api: 'verifyToken' }), 'ERR_JWS_SIGNATURE_INVALID');
+  assert.equal(issuer.jwksRequests, 1);
+});
+
+for (const slowMs of [0, 300]) {
+  test(`verify from 50 concurrent requests (each its own I/O context) on the module-level cold cache: one JWKS request, one import per key (issuer answers in ${slowMs} ms)`, async (t) => {
+    issuer.setKeys(suite.jwks);
+    if (slowMs) issuer.behave('slow', slowMs);
+    const options = suite.options(issuer.jwksUri);
+    const logBefore = runtimeLog.length;
+    // Per algorithm: its valid token three times, a forged one and an expired one, all at once.
+    const calls = suite.cases.flatMap((c) => [
+      [c, 'valid', c.valid.token],
+      [c, 'forged', c.flipped.middle],
+      [c, 'valid', c.valid.token],
+      [c, 'expired', c.expired],
+      [c, 'valid', c.valid.token],
+    ]);
+    const answers = await Promise.all(calls.map(([, , token]) => verify(token, options)));
+    for (const [i, [c, kind]] of calls.entries()) {
+      const label = `#${i} ${c.alg} ${kind}`;
+      if (kind === 'valid') assertVerified(answers[i], c, label);
+      if (kind === 'forged') assertRefused(answers[i], 'ERR_JWS_SIGNATURE_INVALID', undefined, label);
+      if (kind === 'expired') assertRefused(answers[i], 'ERR_JWT_EXPIRED', undefined, label);
+    }
+    assert.equal(issuer.jwksRequests, 1, 'the requests joined the one fetch');
+    const work = await cryptoCallsOf(mf);
+    t.diagnostic(`crypto.subtle calls for 50 concurrent verifications of 30 distinct tokens (issuer ${slowMs} ms): ${JSON.stringify(work)}`);
+    assert.equal(work.importKey, ALGORITHMS.length, 'each key imported once, the import shared by the requests that needed it');
+    assert.ok(work.verify >= 3 * ALGORITHMS.length && work.verify <= calls.length, `signature checks: ${work.verify}`);
+
+    // Afterwards every token is still answered right, from the warm cache.
+    for (const c of suite.cases) assertVerified(await verify(c.valid.token, options), c, `${c.alg} after`);
+    assert.equal(issuer.jwksRequests, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // workerd's warnings may lag
+    const warnings = runtimeLog.slice(logBefore).filter((text) => CROSS_REQUEST_WARNING.test(text));
+    assert.deepEqual(warnings, [], 'workerd logged no cross-request promise warnings');
+  });
+}
+
+test('verify when the wasm memory is exhausted: never a raw RuntimeError, and the same cache goes on', { timeout: 60_000 }, async (t) => {
+  // A worker of its own: its wasm memory stays grown to the limit for the rest of its life.
+  const worker = await startWorker('2026-04-01');
+  try {
+    issuer.setKeys(suite.jwks);
+    const c = suite.byAlg.ES256;
+    const options = { jwksUri: issuer.jwksUri };
+    assertVerified(await verify(c.valid.token, suite.options(issuer.jwksUri), { worker }), c, 'before');
+    const { pagesAfter } = await (await worker.dispatchFetch('http://worker/exhaust-memory')).json();
+    t.diagnostic(`wasm memory grown to ${pagesAfter} pages`);
+    // Distinct large tokens, each remembered by the verified-token cache (default 1000 entries),
+    // until the allocator has no room left.
+    let failure;
+    let count = 0;
+    for (; count < 1000 && failure === undefined; count += 1) {
+      const answer = await verify(c.signer.sign({ exp: Math.floor(Date.now() / 1000) + 600, i: count, pad: 'x'.repeat(11_000) }), options, { worker });
+      failure = answer.error;
+    }
+    t.diagnostic(`first failure after ${count} tokens: ${JSON.stringify(failure)}`);
+    if (failure !== undefined) {
+      assert.deepEqual([failure.name, failure.code, failure.isCacheError], ['JwksCacheError', 'ERR_JWKS_CORE_FAILURE', true], JSON.stringify(failure));
+    }
+    assertVerified(await verify(c.valid.token, suite.options(issuer.jwksUri), { worker }), c, 'after');
+  } finally {
     await worker.dispose();
   }
 });

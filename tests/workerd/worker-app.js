@@ -2,14 +2,23 @@
 // requests it serves. Bundled by the test with esbuild and the `workerd` condition, like Wrangler.
 //   GET /key?uri=&kid=     -> { jwk, frozen } or 500 { error: { name, code, message, status,
 //                             isCacheError, wasmTrap } }
-//   GET /reset?timeoutMs=  -> a new cache with that fetch timeout; forgets the recorded fetches
+//   POST /verify           -> body { token, options, api }: `cache.verify(token, options)` on the
+//                             module-level cache (api 'verifyToken': `verifyToken(token,
+//                             options.jwksUri, options)`, the package's own shared cache);
+//                             options.currentDate, when given, is ms since the epoch.
+//                             -> { payload, protectedHeader, key, keyFrozen } or 500 { error }
+//   GET /reset?timeoutMs=&refuseCurve=
+//                          -> a new cache with that fetch timeout; forgets the recorded fetches
+//                             and crypto calls; refuseCurve=P-521 makes crypto.subtle.importKey
+//                             refuse that curve from then on, as a runtime without it would
+//   GET /crypto-calls      -> { importKey, verify }: calls of crypto.subtle's since the last reset
 //   GET /clear             -> cache.clear()
 //   GET /fetches           -> [{ url, cache }]: each call of the runtime's fetch since the last
 //                             reset, with the `cache` member the package passed (null: none)
 //   GET /exhaust-memory    -> grows the wasm memory the package runs in as far as the runtime lets
 //                             it, so that the core's allocator cannot grow it any further:
 //                             { pagesBefore, pagesAfter } (64 KiB pages)
-import { createJwksCache, JwksCacheError } from 'jwks-cache';
+import { createJwksCache, verifyToken, JwksCacheError } from 'jwks-cache';
 // The package's own wasm-bindgen glue, by file (its `exports` do not offer it): esbuild resolves
 // the node_modules link to the same file the package imports, so this is the same module instance.
 import { initSync } from '../../node_modules/jwks-cache/wasm/jwks_cache.js';
@@ -25,6 +34,45 @@ globalThis.fetch = (input, init) => {
   return runtimeFetch.call(globalThis, input, init);
 };
 
+// The package looks crypto.subtle's methods up on each call too: this counts the signature work,
+// so that a test sees a key imported once and a remembered token answered without a signature
+// check. `refuseCurve` stands in for a runtime whose WebCrypto lacks that curve: its importKey
+// rejects with the NotSupportedError such a runtime gives.
+const cryptoCalls = { importKey: 0, verify: 0 };
+let refuseCurve = null;
+const subtle = crypto.subtle;
+const { importKey, verify } = subtle;
+subtle.importKey = function (format, keyData, algorithm, ...rest) {
+  cryptoCalls.importKey += 1;
+  if (refuseCurve !== null && algorithm?.namedCurve === refuseCurve) {
+    return Promise.reject(new DOMException(`Unrecognized or unimplemented EC curve "${refuseCurve}" requested.`, 'NotSupportedError'));
+  }
+  return importKey.call(this, format, keyData, algorithm, ...rest);
+};
+subtle.verify = function (...args) {
+  cryptoCalls.verify += 1;
+  return verify.apply(this, args);
+};
+
+function describeError(error) {
+  const { name, code, message, status } = error;
+  // Present only when the cause is a trap of the wasm core (JSON leaves out undefined).
+  const wasmTrap = error?.cause instanceof WebAssembly.RuntimeError || undefined;
+  return { error: { name, code, message, status, isCacheError: error instanceof JwksCacheError, wasmTrap } };
+}
+
+async function verifyRoute(request) {
+  const { token, options, api = 'cache' } = await request.json();
+  const given = { ...options };
+  if (typeof given.currentDate === 'number') given.currentDate = new Date(given.currentDate);
+  try {
+    const { payload, protectedHeader, key } = await (api === 'verifyToken' ? verifyToken(token, given.jwksUri, given) : cache.verify(token, given));
+    return Response.json({ payload, protectedHeader, key, keyFrozen: Object.isFrozen(key) });
+  } catch (error) {
+    return Response.json(describeError(error), { status: 500 });
+  }
+}
+
 export default {
   async fetch(request) {
     const url = new URL(request.url);
@@ -33,6 +81,8 @@ export default {
       const timeoutMs = param('timeoutMs');
       cache = createJwksCache(timeoutMs ? { timeoutMs: Number(timeoutMs) } : {});
       fetches.length = 0;
+      cryptoCalls.importKey = cryptoCalls.verify = 0;
+      refuseCurve = param('refuseCurve') ?? null;
       return new Response('ok');
     }
     if (url.pathname === '/clear') {
@@ -44,15 +94,14 @@ export default {
       return new Response('ok');
     }
     if (url.pathname === '/fetches') return Response.json(fetches);
+    if (url.pathname === '/crypto-calls') return Response.json(cryptoCalls);
+    if (url.pathname === '/verify') return verifyRoute(request);
     if (url.pathname === '/exhaust-memory') return Response.json(exhaustWasmMemory(initSync({ module: new Uint8Array() }).memory));
     try {
       const jwk = await cache.getKey(param('uri'), param('kid'));
       return Response.json({ jwk, frozen: jwk === null ? null : Object.isFrozen(jwk) });
     } catch (error) {
-      const { name, code, message, status } = error;
-      // Present only when the cause is a trap of the wasm core (JSON leaves out undefined).
-      const wasmTrap = error?.cause instanceof WebAssembly.RuntimeError || undefined;
-      return Response.json({ error: { name, code, message, status, isCacheError: error instanceof JwksCacheError, wasmTrap } }, { status: 500 });
+      return Response.json(describeError(error), { status: 500 });
     }
   },
 };
