@@ -1,7 +1,8 @@
 # The README opens with the first two targets; each installs what is missing, then runs.
 #   make demo   build the package and run the demo against a local issuer on 127.0.0.1
 #   make test   build and run every test: Rust core, Node, TypeScript, package, workerd, Chromium
-#   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response
+#   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response;
+#               verify ops/s per algorithm beside jose, jwks-rsa + jsonwebtoken and raw node:crypto, and in workerd
 #   make fuzz   cargo fuzz on reading a JWKS body, then a token (FUZZ_SECONDS each, default 120)
 .PHONY: demo test bench fuzz build tools tools-browser
 
@@ -15,6 +16,8 @@ test: tools-browser build
 bench: build
 	node bench/hit-path.js
 	node bench/worst-case.js
+	node bench/verify.js
+	node bench/verify-workerd.js
 
 FUZZ_SECONDS ?= 120
 fuzz:
