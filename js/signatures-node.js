@@ -27,6 +27,10 @@ export const nodeSignatures = {
   importKey(jwk) {
     return createPublicKey({ key: publicJwk(jwk), format: 'jwk' });
   },
+  /** The core checked the text is canonical base64url, so Node's lenient decoder reads it exactly. */
+  signatureBytes(text) {
+    return Buffer.from(text, 'base64url');
+  },
   verify(key, alg, signedText, signature) {
     const [digest, options] = PARAMETERS[alg];
     return verify(digest, Buffer.from(signedText, 'latin1'), { key, ...options }, signature);

@@ -2,9 +2,10 @@
 // compiled to wasm. Each runtime entry installs the fastest it has (node.js: node:crypto;
 // workers.js and browser.js: crypto.subtle) before anything can verify.
 //
-// A backend is { importKey(jwk, alg), verify(key, alg, signedText, signature) }:
+// A backend is { importKey(jwk, alg), signatureBytes(text), verify(key, alg, signedText, signature) }:
 // - importKey turns a public JWK into the host's key for the algorithm `alg` (an index into
 //   ALGORITHMS), or throws when the host refuses it (an EC point off its curve, say);
+// - signatureBytes decodes the signature segment, which the core checked is canonical base64url;
 // - verify answers true or false (or a promise of it); the signed text is ASCII (base64url and
 //   one dot), so its characters are its bytes.
 

@@ -11,7 +11,7 @@
 // that verified it is still the current, fresh one; its claims are checked again on every call
 // with that call's options, and it is never used past its `exp`.
 
-import { CheckedToken, noMatchingKey, readJws, readToken, signatureInvalid } from './wasm/jwks_cache.js';
+import { noMatchingKey, readJws, readToken, signatureInvalid, tokenRefused } from './wasm/jwks_cache.js';
 import { JwksArgumentError, inCore, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
 
@@ -19,6 +19,8 @@ import { signatures } from './signatures.js';
 const KID_ABSENT = 0;
 const KID_CANNOT_VERIFY = 1;
 const NOT_IMPORTABLE = 2;
+/** The longest token the core reads (MAX_TOKEN_BYTES in src/token.rs); a token is ASCII. */
+const MAX_TOKEN_CHARS = 16 * 1024;
 
 /**
  * @param {{ setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
@@ -37,16 +39,18 @@ export async function verify(source, token, options) {
     source.tokens.forget(token);
   }
 
-  const { header, payload, jwk, view } = await checkSignature(source, token, given, readToken);
-  const checked = inCore(() => new CheckedToken(header, payload));
+  const parts = inCore(() => readSigned(readToken, token, given.algorithms));
+  const checked = parts[5];
+  let verified;
   try {
+    const { header, payload, jwk, view } = await checkSignature(source, token, given, parts);
     checkClaimsOf(checked, now, given);
+    verified = result(header, payload, jwk);
+    source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, checked, expiresAt: expiryOf(verified.payload) });
   } catch (error) {
     checked.free();
     throw error;
   }
-  const verified = result(header, payload, jwk);
-  source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, checked, expiresAt: expiryOf(verified.payload) });
   return verified;
 }
 
@@ -57,14 +61,20 @@ export async function verify(source, token, options) {
  */
 export async function verifyJws(source, jws, options) {
   const given = readOptions(options);
-  const { header, payload, jwk } = await checkSignature(source, jws, given, readJws);
+  const parts = inCore(() => readSigned(readJws, jws, given.algorithms));
+  const { header, payload, jwk } = await checkSignature(source, jws, given, parts);
   return { payload, protectedHeader: JSON.parse(header), key: jwk };
 }
 
-/** Reads the token with `read` (readToken or readJws), selects its key and checks its signature. */
-async function checkSignature(source, token, given, read) {
-  const parts = inCore(() => read(token, given.algorithms));
-  const [alg, kid, header, payload, signedLength, signature] = parts;
+/** The core's reading of a token (`read`: readToken or readJws); only a string of a size a token can have is copied in. */
+function readSigned(read, token, algorithms) {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw tokenRefused(token);
+  return read(token, algorithms);
+}
+
+/** Selects the key of a token the core read (readToken or readJws) and checks its signature. */
+async function checkSignature(source, token, given, parts) {
+  const [alg, kid, header, payload, signedLength] = parts;
   let view = source.setFor(given.jwksUri, kid);
   if (view instanceof Promise) view = await view;
   const slot = select(view, kid, alg);
@@ -74,7 +84,8 @@ async function checkSignature(source, token, given, read) {
 
   let valid;
   try {
-    valid = signatures().verify(key, alg, token.slice(0, signedLength), signature);
+    const engine = signatures();
+    valid = engine.verify(key, alg, token.slice(0, signedLength), engine.signatureBytes(token.slice(signedLength + 1)));
     if (valid instanceof Promise) valid = await valid;
   } catch {
     valid = false;

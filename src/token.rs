@@ -116,40 +116,67 @@ fn json_object(segment: &str, what: &str, max_bytes: usize) -> Result<String, Ca
     if !text[json_spans::document(text)].starts_with('{') {
         return Err(CacheError::TokenMalformed(format!("the {what} is not a JSON object")));
     }
-    Ok(text.to_owned())
+    // The check found the bytes to be UTF-8 (`text` is all of them): they become the string
+    // without a copy.
+    Ok(String::from_utf8(bytes).unwrap_or_default())
 }
 
 /// Decodes base64url without padding (RFC 7515 2), refusing anything but its one canonical form:
 /// other characters, padding, a length no encoding has, and unused bits that are not zero (which
 /// would let several texts stand for one token).
 pub fn base64url(text: &str) -> Option<Vec<u8>> {
-    fn sextet(byte: u8) -> Option<u32> {
-        Some(match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        } as u32)
-    }
-    if text.len() % 4 == 1 {
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 == 1 {
         return None;
     }
-    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.as_bytes().chunks(4) {
-        let bits = chunk.iter().try_fold(0u32, |bits, &byte| Some(bits << 6 | sextet(byte)?))?;
-        let bits = bits << (6 * (4 - chunk.len()));
-        let decoded = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
-        let used = chunk.len() - 1;
-        // Bits past the last whole byte must be zero.
-        if used < 3 && decoded[used..].iter().any(|&byte| byte != 0) {
+    let sextet = |byte: u8| SEXTETS[byte as usize];
+    let mut decoded = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
+    let mut chunks = bytes.chunks_exact(4);
+    for chunk in &mut chunks {
+        let (a, b, c, d) = (sextet(chunk[0]), sextet(chunk[1]), sextet(chunk[2]), sextet(chunk[3]));
+        if (a | b | c | d) & INVALID_SEXTET_BITS != 0 {
             return None;
         }
-        bytes.extend_from_slice(&decoded[..used]);
+        let bits = (a as u32) << 18 | (b as u32) << 12 | (c as u32) << 6 | d as u32;
+        decoded.extend_from_slice(&[(bits >> 16) as u8, (bits >> 8) as u8, bits as u8]);
     }
-    Some(bytes)
+    match *chunks.remainder() {
+        [] => {}
+        [a, b] => {
+            let (a, b) = (sextet(a), sextet(b));
+            // The last character carries 4 unused bits, which must be zero.
+            if (a | b) & INVALID_SEXTET_BITS != 0 || b & 0x0F != 0 {
+                return None;
+            }
+            decoded.push(a << 2 | b >> 4);
+        }
+        [a, b, c] => {
+            let (a, b, c) = (sextet(a), sextet(b), sextet(c));
+            // The last character carries 2 unused bits, which must be zero.
+            if (a | b | c) & INVALID_SEXTET_BITS != 0 || c & 0x03 != 0 {
+                return None;
+            }
+            decoded.extend_from_slice(&[a << 2 | b >> 4, b << 4 | c >> 2]);
+        }
+        _ => return None,
+    }
+    Some(decoded)
 }
+
+/// Marks a byte that is not in the base64url alphabet in [`SEXTETS`].
+const INVALID_SEXTET_BITS: u8 = 0x80;
+
+/// The 6-bit value of each byte of the base64url alphabet (RFC 4648 5); every other byte maps to
+/// [`INVALID_SEXTET_BITS`].
+const SEXTETS: [u8; 256] = {
+    let mut table = [INVALID_SEXTET_BITS; 256];
+    let mut at = 0;
+    while at < 64 {
+        table[b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[at] as usize] = at as u8;
+        at += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

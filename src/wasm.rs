@@ -16,7 +16,7 @@
 use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
 use crate::claims::TokenClaims;
 use crate::error::CacheError;
-use crate::jws_header::{check_header, Alg};
+use crate::jws_header::{check_header, Alg, JwsHeader};
 use crate::jwks::MAX_KID_BYTES;
 use crate::key_usability::{select_key, NoKey};
 use crate::token::{checked_token, read_compact, read_jws, require_signature, MAX_TOKEN_BYTES};
@@ -156,70 +156,82 @@ pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
 }
 
 /// What a token asks of verification, read strictly and checked against the allow-list:
-/// `[alg, kid, header, payload, signedLength, signature]`, where `alg` is the algorithm's index
-/// in [`Alg::ALL`] (the host's table of crypto parameters follows that order), `kid` is undefined
-/// when the token names none, and the signed input is the token's first `signedLength` characters.
+/// `[alg, kid, header, payload, signedLength, checked]`, where `alg` is the algorithm's index in
+/// [`Alg::ALL`] (the host's table of crypto parameters follows that order), `kid` is undefined
+/// when the token names none, the signed input is the token's first `signedLength` characters
+/// (the signature follows the dot after it), and `checked` is its [`CheckedToken`] (the host
+/// frees it).
 /// Throws `{ code, message }`: a malformed token, a refused algorithm or header, a bad option.
 #[wasm_bindgen(js_name = readToken)]
-pub fn read_token(token: &JsValue, algorithms: &JsValue) -> Result<Array, JsValue> {
-    let text = HostText::read(token, MAX_TOKEN_BYTES);
-    let read = |token: &str| {
-        let token = read_compact(token)?;
-        Ok((token.header, token.payload.into(), token.signing_input.len(), token.signature))
-    };
-    read_signed(&text, algorithms, read)
+pub fn read_token(token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, JsValue> {
+    let allowed = allowed_algorithms(&HostList::read(algorithms, false).input()).map_err(to_js_error)?;
+    let token = read_compact(token).map_err(to_js_error)?;
+    let header = checked_header(&token.header, &token.signature, &allowed)?;
+    // Read in the same pass: the claims are checked once the signature is (see CheckedToken).
+    let checked = CheckedToken { alg: header.alg, claims: TokenClaims::read(&token.header, &token.payload) };
+    let mut parts = signed_parts(header, token.header, token.payload.into(), token.signing_input.len());
+    parts.push(checked.into());
+    Ok(parts)
 }
 
 /// [`read_token`] for a JWS whose payload is any bytes (`verifyJws`): the payload comes back as
 /// a Uint8Array, and no claim is read.
 #[wasm_bindgen(js_name = readJws)]
-pub fn read_jws_of(token: &JsValue, algorithms: &JsValue) -> Result<Array, JsValue> {
-    let text = HostText::read(token, MAX_TOKEN_BYTES);
-    let read = |token: &str| {
-        let jws = read_jws(token)?;
-        Ok((jws.header, Uint8Array::from(jws.payload.as_slice()).into(), jws.signing_input.len(), jws.signature))
-    };
-    read_signed(&text, algorithms, read)
+pub fn read_jws_of(token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, JsValue> {
+    let allowed = allowed_algorithms(&HostList::read(algorithms, false).input()).map_err(to_js_error)?;
+    let jws = read_jws(token).map_err(to_js_error)?;
+    let header = checked_header(&jws.header, &jws.signature, &allowed)?;
+    let payload = Uint8Array::from(jws.payload.as_slice()).into();
+    Ok(signed_parts(header, jws.header, payload, jws.signing_input.len()))
 }
 
-type SignedParts = (String, JsValue, usize, Vec<u8>);
+/// The error for a token the host did not hand to [`read_token`] because it is not a string of
+/// at most [`MAX_TOKEN_BYTES`] UTF-16 units (a token is ASCII: longer, it is longer in bytes
+/// too), worded by the core. A string of that size that is not a token is [`read_token`]'s to
+/// refuse: a lone surrogate, which reaches Rust as U+FFFD, is no base64url character either.
+#[wasm_bindgen(js_name = tokenRefused)]
+pub fn token_refused(token: &JsValue) -> JsValue {
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    match checked_token(text.input()) {
+        Err(error) => to_js_error(error),
+        Ok(_) => to_js_error(CacheError::TokenMalformed("it must be a string".into())),
+    }
+}
 
-fn read_signed(text: &HostText, algorithms: &JsValue, read: impl Fn(&str) -> Result<SignedParts, CacheError>) -> Result<Array, JsValue> {
-    let list = HostList::read(algorithms, false);
-    let allowed = allowed_algorithms(&list.input()).map_err(to_js_error)?;
-    let (header_text, payload, signed_length, signature) = checked_token(text.input()).and_then(read).map_err(to_js_error)?;
+/// The header rules, then the signature's presence and, where the algorithm fixes it, length.
+fn checked_header(header: &str, signature: &[u8], allowed: &[Alg]) -> Result<JwsHeader, JsValue> {
     // The algorithm first: `alg: none` with its empty signature is refused as the algorithm it is.
-    let header = check_header(&header_text, &allowed).map_err(to_js_error)?;
-    require_signature(&signature).map_err(to_js_error)?;
+    let header = check_header(header, allowed).map_err(to_js_error)?;
+    require_signature(signature).map_err(to_js_error)?;
     if header.alg.signature_len().is_some_and(|len| len != signature.len()) {
         return Err(signature_invalid(header.alg.index()));
     }
-    let parts = Array::new();
-    parts.push(&(header.alg.index() as u32).into());
-    parts.push(&header.kid.map_or(JsValue::UNDEFINED, |kid| kid.into()));
-    parts.push(&header_text.into());
-    parts.push(&payload);
-    parts.push(&(signed_length as u32).into());
-    parts.push(&Uint8Array::from(signature.as_slice()));
-    Ok(parts)
+    Ok(header)
 }
 
-/// What the claim checks read of a token whose signature verified (header and payload texts),
-/// read once and kept by the host with the token while it remembers it (free it when it stops).
+/// The signature stays in the token text: the host decodes it there (natively), which costs less
+/// than a copy out of wasm; the core has checked it is canonical base64url of the right length.
+fn signed_parts(header: JwsHeader, header_text: String, payload: JsValue, signed_length: usize) -> Vec<JsValue> {
+    vec![
+        (header.alg.index() as u32).into(),
+        header.kid.map_or(JsValue::UNDEFINED, |kid| kid.into()),
+        header_text.into(),
+        payload,
+        (signed_length as u32).into(),
+    ]
+}
+
+/// What the claim checks read of a token (its header's algorithm, its claims), read with the
+/// token by [`read_token`] and kept by the host with the token while it remembers it (the host
+/// frees it when it stops, or at once when the token fails).
 #[wasm_bindgen]
 pub struct CheckedToken {
-    alg: Option<Alg>,
+    alg: Alg,
     claims: TokenClaims,
 }
 
 #[wasm_bindgen]
 impl CheckedToken {
-    #[wasm_bindgen(constructor)]
-    pub fn new(header: &str, payload: &str) -> CheckedToken {
-        let alg = check_header(header, &Alg::ALL).ok().map(|header| header.alg);
-        CheckedToken { alg, claims: TokenClaims::read(header, payload) }
-    }
-
     /// Checks the token against the options of one call, at `now`: its algorithm against the
     /// allow-list (a remembered token meets each call's own), then its claims. Throws
     /// `{ code, message }`.
@@ -255,10 +267,8 @@ impl CheckedToken {
         let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
         let rules = claim_rules(&options).map_err(to_js_error)?;
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-        match self.alg {
-            Some(alg) if allowed.contains(&alg) => {}
-            Some(alg) => return Err(to_js_error(CacheError::AlgNotAllowed(alg.name().into()))),
-            None => return Err(to_js_error(CacheError::TokenMalformed("the header was not checked".into()))),
+        if !allowed.contains(&self.alg) {
+            return Err(to_js_error(CacheError::AlgNotAllowed(self.alg.name().into())));
         }
         self.claims.check(&rules, now).map_err(to_js_error)
     }

@@ -58,6 +58,7 @@ const BACKENDS = [
 async function withBackend(signatures, run) {
   let calls = 0;
   installSignatures({
+    ...signatures,
     importKey: (jwk, alg) => (calls++, signatures.importKey(jwk, alg)),
     verify: (key, alg, text, signature) => (calls++, signatures.verify(key, alg, text, signature)),
   });
