@@ -25,8 +25,22 @@ const MAX_TOKEN_CHARS = 16 * 1024;
 /**
  * @param {{ setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
  *   now(): number, tokens: import('./verified-tokens.js').VerifiedTokens }} source what the cache lends
+ * @returns {Promise<{ payload: object, protectedHeader: object, key: object }>} never a synchronous throw
  */
-export async function verify(source, token, options) {
+export function verify(source, token, options) {
+  try {
+    const answer = verifyNow(source, token, options);
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * The verification, synchronous as long as nothing needs waiting for (a warm set, node:crypto):
+ * the answer, or a promise of it when something did.
+ */
+function verifyNow(source, token, options) {
   const given = readOptions(options);
   const now = given.currentDate === undefined ? source.now() : dateMillis(given.currentDate);
 
@@ -40,18 +54,26 @@ export async function verify(source, token, options) {
   }
 
   const parts = inCore(() => readSigned(readToken, token, given.algorithms));
+  // Freed here unless the token is remembered, which then owns it.
   const checked = parts[5];
-  let verified;
-  try {
-    const { header, payload, jwk, view } = await checkSignature(source, token, given, parts);
+  const accept = ({ header, payload, jwk, view }) => {
     checkClaimsOf(checked, now, given);
-    verified = result(header, payload, jwk);
+    const verified = result(header, payload, jwk);
     source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, checked, expiresAt: expiryOf(verified.payload) });
+    return verified;
+  };
+  let answer;
+  try {
+    answer = andThen(checkSignature(source, token, given, parts), accept);
   } catch (error) {
     checked.free();
     throw error;
   }
-  return verified;
+  if (!(answer instanceof Promise)) return answer;
+  return answer.catch((error) => {
+    checked.free();
+    throw error;
+  });
 }
 
 /**
@@ -73,25 +95,35 @@ function readSigned(read, token, algorithms) {
 }
 
 /** Selects the key of a token the core read (readToken or readJws) and checks its signature. */
-async function checkSignature(source, token, given, parts) {
+function checkSignature(source, token, given, parts) {
   const [alg, kid, header, payload, signedLength] = parts;
-  let view = source.setFor(given.jwksUri, kid);
-  if (view instanceof Promise) view = await view;
-  const slot = select(view, kid, alg);
-  let key = hostKey(view, slot, alg);
-  if (key instanceof Promise) key = await key;
-  if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, alg, NOT_IMPORTABLE)));
+  return andThen(source.setFor(given.jwksUri, kid), (view) => {
+    const slot = select(view, kid, alg);
+    return andThen(hostKey(view, slot, alg), (key) => {
+      if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, alg, NOT_IMPORTABLE)));
+      return andThen(signatureHolds(key, alg, token, signedLength), (valid) => {
+        if (!valid) throw toPublicError(inCore(() => signatureInvalid(alg)));
+        return { header, payload, jwk: view.slots[slot], view };
+      });
+    });
+  });
+}
 
-  let valid;
+/** Whether the host's crypto finds the signature good (a refusal to check is a bad signature). */
+function signatureHolds(key, alg, token, signedLength) {
+  const engine = signatures();
   try {
-    const engine = signatures();
-    valid = engine.verify(key, alg, token.slice(0, signedLength), engine.signatureBytes(token.slice(signedLength + 1)));
-    if (valid instanceof Promise) valid = await valid;
+    const signature = engine.signatureBytes(token.slice(signedLength + 1));
+    const valid = engine.verify(key, alg, token.slice(0, signedLength), signature);
+    return valid instanceof Promise ? valid.then((answer) => answer === true, () => false) : valid === true;
   } catch {
-    valid = false;
+    return false;
   }
-  if (valid !== true) throw toPublicError(inCore(() => signatureInvalid(alg)));
-  return { header, payload, jwk: view.slots[slot], view };
+}
+
+/** `next(value)`, at once when `value` is not a promise: the warm path stays synchronous. */
+function andThen(value, next) {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 function readOptions(options) {
