@@ -2,6 +2,7 @@
 // package imported by name, and what the cache does at each step, in plain words.
 import { createJwksCache } from 'jwks-cache';
 import { startJwksServer, makePublicJwk } from '../tests/support/jwks-server.js';
+import { makeSigner, nowSec } from '../tests/support/signer.js';
 
 const issuer = await startJwksServer();
 issuer.setKeys([makePublicJwk('EC', 'signing-2026-10'), makePublicJwk('RSA', 'signing-2026-11')]);
@@ -61,6 +62,24 @@ issuer.behave('ok');
 cache.clear();
 [jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-11'));
 console.log(`   -> next getKey fetched again: ${describe(jwk)} (${requests} request)`);
+
+step(7, 'Verifying tokens: the issuer signs with an Ed25519 key it publishes');
+const signer = makeSigner('EdDSA', { kid: 'signing-2026-12b' });
+issuer.setKeys([...issuer.keys, signer.jwk]);
+const options = { jwksUri: uri, issuer: 'https://issuer.example', audience: 'demo-api' };
+const token = signer.sign({ iss: 'https://issuer.example', aud: 'demo-api', sub: 'alice', exp: nowSec() + 600 });
+const verified = await cache.verify(token, options);
+console.log(`   -> cache.verify: ${verified.payload.sub}, signed with ${describe(verified.key)}`);
+const outcome = (work) => work.then(() => 'verified', (error) => `${error.code}: "${error.message}"`);
+const forged = `${token.slice(0, -6)}AAAAAA`;
+console.log(`   -> a changed signature: ${await outcome(cache.verify(forged, options))}`);
+console.log(`   -> another audience: ${await outcome(cache.verify(token, { ...options, audience: 'other-api' }))}`);
+const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${token.split('.')[1]}.`;
+console.log(`   -> alg none: ${await outcome(cache.verify(none, options))}`);
+const started2 = performance.now();
+for (let i = 0; i < 100_000; i++) await cache.verify(token, options);
+const ms2 = performance.now() - started2;
+console.log(`   -> the same token 100,000 times (verified-token cache): ${ms2.toFixed(0)} ms, ${((100_000 / ms2) * 1000 / 1000).toFixed(0)} k verifies/s`);
 
 console.log(`\nDone: ${issuer.jwksRequests} JWKS requests in all.`);
 await issuer.close();
