@@ -57,11 +57,20 @@ export class JwksCache {
     this.#now = now ?? Date.now;
     // Looked up on each call, so that a fetch installed later (test doubles, polyfills) is used.
     this.#fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const forgetToken = (core, id) => {
+      try {
+        core.forgetToken(id);
+      } catch {
+        // A core that failed was replaced, and what it read went with it.
+      }
+    };
     this.#verification = {
       setFor: (uri, kid) => this.#setFor(uri, kid),
       isCurrent: (uri, view) => this.#views.get(uri) === view && this.#isFresh(view),
       now: () => this.#readClock(),
-      tokens: new VerifiedTokens(this.#core.maxVerifiedTokens),
+      useCore: (operation, core) => this.#useCore(operation, core),
+      forgetToken,
+      tokens: new VerifiedTokens(this.#core.maxVerifiedTokens, (entry) => forgetToken(entry.core, entry.id)),
     };
     // Usable detached too: `const { getKey } = cache`.
     this.getKey = this.getKey.bind(this);
@@ -162,12 +171,12 @@ export class JwksCache {
   }
 
   /**
-   * Runs `operation` on the core. An error the core decided is thrown as its public error. Anything
+   * Runs `operation` on the core (by default the current one; verify.js may name the one that read
+   * a token). An error the core decided is thrown as its public error. Anything
    * else means the core itself failed (a trap: a bug, or memory exhausted): the cache goes on with
    * a fresh, empty core, and the call gets ERR_JWKS_CORE_FAILURE.
    */
-  #useCore(operation) {
-    const core = this.#core;
+  #useCore(operation, core = this.#core) {
     try {
       return operation(core);
     } catch (thrown) {
@@ -200,6 +209,8 @@ export class JwksCache {
       return failure;
     }
     this.#views = new Map();
+    // Remembered tokens were read by the failed core: none is current any more.
+    this.#verification.tokens.clear();
     const waiters = this.#waiters;
     this.#waiters = new Map();
     for (const callbacks of waiters.values()) for (const settle of callbacks) settle({ error: failure });

@@ -5,25 +5,30 @@
 //
 // Bounded by count (maxVerifiedTokens, 0 turns it off); the oldest entry goes first. Only tokens
 // that verified get in, so filling it takes tokens signed by the issuer. Whether an entry still
-// holds (same set, not past exp) is for verify.js to decide on each use. Each entry owns a
-// CheckedToken, which lives in wasm memory: it is freed when the entry goes.
+// holds (same set, not past exp) is for verify.js to decide on each use. Each entry owns what the
+// core read of its token (kept in wasm memory under an id): `release` forgets it when the entry goes.
 
 export class VerifiedTokens {
   #max;
+  #release;
   #entries = new Map();
 
-  /** @param {number} max the most tokens remembered (the core checked it: 0 to 100000) */
-  constructor(max) {
+  /**
+   * @param {number} max the most tokens remembered (the core checked it: 0 to 100000)
+   * @param {(entry: object) => void} release called for each entry that goes, and for one not kept
+   */
+  constructor(max, release) {
     this.#max = max;
+    this.#release = release;
   }
 
   get(token) {
     return this.#entries.get(token);
   }
 
-  /** Keeps `entry` ({ checked, ... }) for `token`, or frees its CheckedToken when off. */
+  /** Keeps `entry` for `token`, or releases it at once when remembering is off. */
   remember(token, entry) {
-    if (this.#max === 0) return entry.checked.free();
+    if (this.#max === 0) return this.#release(entry);
     this.forget(token);
     if (this.#entries.size >= this.#max) this.forget(this.#entries.keys().next().value);
     this.#entries.set(token, entry);
@@ -33,12 +38,13 @@ export class VerifiedTokens {
     const entry = this.#entries.get(token);
     if (entry === undefined) return;
     this.#entries.delete(token);
-    entry.checked.free();
+    this.#release(entry);
   }
 
   clear() {
-    for (const entry of this.#entries.values()) entry.checked.free();
+    const entries = [...this.#entries.values()];
     this.#entries.clear();
+    for (const entry of entries) this.#release(entry);
   }
 
   get size() {

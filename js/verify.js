@@ -11,7 +11,7 @@
 // that verified it is still the current, fresh one; its claims are checked again on every call
 // with that call's options, and it is never used past its `exp`.
 
-import { noMatchingKey, readJws, readToken, signatureInvalid, tokenRefused } from './wasm/jwks_cache.js';
+import { noMatchingKey, readJws, signatureInvalid, tokenRefused } from './wasm/jwks_cache.js';
 import { JwksArgumentError, inCore, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
 
@@ -24,7 +24,8 @@ const MAX_TOKEN_CHARS = 16 * 1024;
 
 /**
  * @param {{ setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
- *   now(): number, tokens: import('./verified-tokens.js').VerifiedTokens }} source what the cache lends
+ *   now(): number, useCore(operation: (core: object) => any, core?: object): any, forgetToken(core: object, id: number): void,
+ *   tokens: import('./verified-tokens.js').VerifiedTokens }} source what the cache lends
  * @returns {Promise<{ payload: object, protectedHeader: object, key: object }>} never a synchronous throw
  */
 export function verify(source, token, options) {
@@ -47,31 +48,31 @@ function verifyNow(source, token, options) {
   const remembered = typeof token === 'string' ? source.tokens.get(token) : undefined;
   if (remembered !== undefined) {
     if (remembered.uri === given.jwksUri && now < remembered.expiresAt && source.isCurrent(given.jwksUri, remembered.view)) {
-      checkClaimsOf(remembered.checked, now, given);
+      checkClaimsOf(source, remembered.core, remembered.id, now, given);
       return result(remembered.header, remembered.payload, remembered.jwk);
     }
     source.tokens.forget(token);
   }
 
-  const parts = inCore(() => readSigned(readToken, token, given.algorithms));
-  // Freed here unless the token is remembered, which then owns it.
-  const checked = parts[5];
+  const [core, parts] = source.useCore((core) => [core, readSigned(core.readToken.bind(core), token, given.algorithms)]);
+  // Forgotten here unless the token is remembered, which then owns it.
+  const id = parts[5];
   const accept = ({ header, payload, jwk, view }) => {
-    checkClaimsOf(checked, now, given);
+    checkClaimsOf(source, core, id, now, given);
     const verified = result(header, payload, jwk);
-    source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, checked, expiresAt: expiryOf(verified.payload) });
+    source.tokens.remember(token, { uri: given.jwksUri, view, jwk, header, payload, core, id, expiresAt: expiryOf(verified.payload) });
     return verified;
   };
   let answer;
   try {
     answer = andThen(checkSignature(source, token, given, parts), accept);
   } catch (error) {
-    checked.free();
+    source.forgetToken(core, id);
     throw error;
   }
   if (!(answer instanceof Promise)) return answer;
   return answer.catch((error) => {
-    checked.free();
+    source.forgetToken(core, id);
     throw error;
   });
 }
@@ -88,7 +89,7 @@ export async function verifyJws(source, jws, options) {
   return { payload, protectedHeader: JSON.parse(header), key: jwk };
 }
 
-/** The core's reading of a token (`read`: readToken or readJws); only a string of a size a token can have is copied in. */
+/** The core's reading of a token (`read`: a core's readToken, or readJws); only a string of a size a token can have is copied in. */
 function readSigned(read, token, algorithms) {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) throw tokenRefused(token);
   return read(token, algorithms);
@@ -146,20 +147,23 @@ function dateMillis(date) {
   return time;
 }
 
-/** The core's checks of one call's options on a token whose signature verified (a CheckedToken). */
-function checkClaimsOf(checked, now, given) {
-  inCore(() =>
-    checked.check(
-      now,
-      given.algorithms,
-      given.issuer,
-      given.audience,
-      given.clockToleranceSec,
-      given.maxTokenAgeSec,
-      given.typ,
-      given.requiredClaims,
-      given.requireExp,
-    ),
+/** The core's checks of one call's options on a token it read (as `id`) whose signature verified. */
+function checkClaimsOf(source, core, id, now, given) {
+  source.useCore(
+    (core) =>
+      core.checkToken(
+        id,
+        now,
+        given.algorithms,
+        given.issuer,
+        given.audience,
+        given.clockToleranceSec,
+        given.maxTokenAgeSec,
+        given.typ,
+        given.requiredClaims,
+        given.requireExp,
+      ),
+    core,
   );
 }
 

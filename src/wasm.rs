@@ -22,6 +22,7 @@ use crate::key_usability::{select_key, NoKey};
 use crate::token::{checked_token, read_compact, read_jws, require_signature, MAX_TOKEN_BYTES};
 use crate::verify_options::{allowed_algorithms, claim_rules, VerifyOptions, MAX_LIST_ENTRIES, MAX_OPTION_BYTES};
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
+use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -40,6 +41,12 @@ extern "C" {
 #[wasm_bindgen]
 pub struct CacheCore {
     core: JwksCache,
+    /// Tokens read for verification, by id: kept while the host checks their signature and, once
+    /// verified, while it remembers them (its verified-token cache); the host forgets each.
+    /// Kept here rather than as one wasm-bindgen object per token, which would cost a JS wrapper
+    /// and a FinalizationRegistry entry for every token.
+    tokens: HashMap<u32, CheckedToken>,
+    last_token: u32,
 }
 
 #[wasm_bindgen]
@@ -61,7 +68,7 @@ impl CacheCore {
             max_verified_tokens: number_input(&max_verified_tokens),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
-        Ok(CacheCore { core: JwksCache::new(config) })
+        Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
     }
 
     #[wasm_bindgen(getter, js_name = timeoutMs)]
@@ -141,8 +148,89 @@ impl CacheCore {
         self.core.abandon(uri, flight);
     }
 
+    /// Forgets every cached set. Tokens read stay until the host forgets them: verifications in
+    /// progress still need theirs.
     pub fn clear(&mut self) {
         self.core.clear();
+    }
+
+    /// What a token asks of verification, read strictly and checked against the allow-list:
+    /// `[alg, kid, header, payload, signedLength, id]`, where `alg` is the algorithm's index in
+    /// [`Alg::ALL`] (the host's table of crypto parameters follows that order), `kid` is
+    /// undefined when the token names none, the signed input is the token's first
+    /// `signedLength` characters (the signature follows the dot after it), and `id` names what
+    /// the claim checks read of it, kept until [`forget_token`](Self::forget_token).
+    /// Throws `{ code, message }`: a malformed token, a refused algorithm or header, a bad option.
+    #[wasm_bindgen(js_name = readToken)]
+    pub fn read_token(&mut self, token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, JsValue> {
+        let allowed = allowed_algorithms(&HostList::read(algorithms, false).input()).map_err(to_js_error)?;
+        let token = read_compact(token).map_err(to_js_error)?;
+        let header = checked_header(&token.header, &token.signature, &allowed)?;
+        // Read in the same pass: the claims are checked once the signature is.
+        let checked = CheckedToken { alg: header.alg, claims: TokenClaims::read(&token.header, &token.payload) };
+        self.last_token = self.last_token.wrapping_add(1);
+        self.tokens.insert(self.last_token, checked);
+        let mut parts = signed_parts(header, token.header, token.payload.into(), token.signing_input.len());
+        parts.push(self.last_token.into());
+        Ok(parts)
+    }
+
+    /// Checks the token read as `id` against the options of one call, at `now`: its algorithm
+    /// against the allow-list (a remembered token meets each call's own), then its claims.
+    /// Throws `{ code, message }`.
+    #[wasm_bindgen(js_name = checkToken)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_token(
+        &self,
+        id: u32,
+        now: &JsValue,
+        algorithms: &JsValue,
+        issuer: &JsValue,
+        audience: &JsValue,
+        clock_tolerance_sec: &JsValue,
+        max_token_age_sec: &JsValue,
+        typ: &JsValue,
+        required_claims: &JsValue,
+        require_exp: &JsValue,
+    ) -> Result<(), JsValue> {
+        let Some(token) = self.tokens.get(&id) else {
+            return Err(to_js_error(CacheError::TokenMalformed("it was not read by this cache".into())));
+        };
+        let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
+        let (typ, required_claims) = (HostText::read(typ, MAX_OPTION_BYTES), HostList::read(required_claims, false));
+        let options = VerifyOptions {
+            algorithms: algorithms.input(),
+            issuer: issuer.input(),
+            audience: audience.input(),
+            clock_tolerance_sec: number_input(clock_tolerance_sec),
+            max_token_age_sec: number_input(max_token_age_sec),
+            typ: typ.input(),
+            required_claims: required_claims.input(),
+            require_exp: match require_exp.as_bool() {
+                Some(require) => Input::Given(require),
+                None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
+                None => Input::WrongType,
+            },
+        };
+        let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
+        let rules = claim_rules(&options).map_err(to_js_error)?;
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        if !allowed.contains(&token.alg) {
+            return Err(to_js_error(CacheError::AlgNotAllowed(token.alg.name().into())));
+        }
+        token.claims.check(&rules, now).map_err(to_js_error)
+    }
+
+    /// Forgets the token read as `id`.
+    #[wasm_bindgen(js_name = forgetToken)]
+    pub fn forget_token(&mut self, id: u32) {
+        self.tokens.remove(&id);
+    }
+
+    /// How many tokens read are kept (for the tests of what verification leaves behind).
+    #[wasm_bindgen(getter, js_name = tokensKept)]
+    pub fn tokens_kept(&self) -> u32 {
+        self.tokens.len() as u32
     }
 }
 
@@ -155,27 +243,8 @@ pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
     Ok(Array::of2(&token.header.into(), &token.payload.into()))
 }
 
-/// What a token asks of verification, read strictly and checked against the allow-list:
-/// `[alg, kid, header, payload, signedLength, checked]`, where `alg` is the algorithm's index in
-/// [`Alg::ALL`] (the host's table of crypto parameters follows that order), `kid` is undefined
-/// when the token names none, the signed input is the token's first `signedLength` characters
-/// (the signature follows the dot after it), and `checked` is its [`CheckedToken`] (the host
-/// frees it).
-/// Throws `{ code, message }`: a malformed token, a refused algorithm or header, a bad option.
-#[wasm_bindgen(js_name = readToken)]
-pub fn read_token(token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, JsValue> {
-    let allowed = allowed_algorithms(&HostList::read(algorithms, false).input()).map_err(to_js_error)?;
-    let token = read_compact(token).map_err(to_js_error)?;
-    let header = checked_header(&token.header, &token.signature, &allowed)?;
-    // Read in the same pass: the claims are checked once the signature is (see CheckedToken).
-    let checked = CheckedToken { alg: header.alg, claims: TokenClaims::read(&token.header, &token.payload) };
-    let mut parts = signed_parts(header, token.header, token.payload.into(), token.signing_input.len());
-    parts.push(checked.into());
-    Ok(parts)
-}
-
-/// [`read_token`] for a JWS whose payload is any bytes (`verifyJws`): the payload comes back as
-/// a Uint8Array, and no claim is read.
+/// [`CacheCore::read_token`] for a JWS whose payload is any bytes (`verifyJws`): the payload
+/// comes back as a Uint8Array in place of an id, and no claim is read.
 #[wasm_bindgen(js_name = readJws)]
 pub fn read_jws_of(token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, JsValue> {
     let allowed = allowed_algorithms(&HostList::read(algorithms, false).input()).map_err(to_js_error)?;
@@ -185,9 +254,9 @@ pub fn read_jws_of(token: &str, algorithms: &JsValue) -> Result<Vec<JsValue>, Js
     Ok(signed_parts(header, jws.header, payload, jws.signing_input.len()))
 }
 
-/// The error for a token the host did not hand to [`read_token`] because it is not a string of
+/// The error for a token the host did not hand to [`CacheCore::read_token`] because it is not a string of
 /// at most [`MAX_TOKEN_BYTES`] UTF-16 units (a token is ASCII: longer, it is longer in bytes
-/// too), worded by the core. A string of that size that is not a token is [`read_token`]'s to
+/// too), worded by the core. A string of that size that is not a token is `read_token`'s to
 /// refuse: a lone surrogate, which reaches Rust as U+FFFD, is no base64url character either.
 #[wasm_bindgen(js_name = tokenRefused)]
 pub fn token_refused(token: &JsValue) -> JsValue {
@@ -221,57 +290,10 @@ fn signed_parts(header: JwsHeader, header_text: String, payload: JsValue, signed
     ]
 }
 
-/// What the claim checks read of a token (its header's algorithm, its claims), read with the
-/// token by [`read_token`] and kept by the host with the token while it remembers it (the host
-/// frees it when it stops, or at once when the token fails).
-#[wasm_bindgen]
-pub struct CheckedToken {
+/// What the claim checks read of a token: its header's algorithm and its claims.
+struct CheckedToken {
     alg: Alg,
     claims: TokenClaims,
-}
-
-#[wasm_bindgen]
-impl CheckedToken {
-    /// Checks the token against the options of one call, at `now`: its algorithm against the
-    /// allow-list (a remembered token meets each call's own), then its claims. Throws
-    /// `{ code, message }`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn check(
-        &self,
-        now: &JsValue,
-        algorithms: &JsValue,
-        issuer: &JsValue,
-        audience: &JsValue,
-        clock_tolerance_sec: &JsValue,
-        max_token_age_sec: &JsValue,
-        typ: &JsValue,
-        required_claims: &JsValue,
-        require_exp: &JsValue,
-    ) -> Result<(), JsValue> {
-        let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
-        let (typ, required_claims) = (HostText::read(typ, MAX_OPTION_BYTES), HostList::read(required_claims, false));
-        let options = VerifyOptions {
-            algorithms: algorithms.input(),
-            issuer: issuer.input(),
-            audience: audience.input(),
-            clock_tolerance_sec: number_input(clock_tolerance_sec),
-            max_token_age_sec: number_input(max_token_age_sec),
-            typ: typ.input(),
-            required_claims: required_claims.input(),
-            require_exp: match require_exp.as_bool() {
-                Some(require) => Input::Given(require),
-                None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
-                None => Input::WrongType,
-            },
-        };
-        let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
-        let rules = claim_rules(&options).map_err(to_js_error)?;
-        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-        if !allowed.contains(&self.alg) {
-            return Err(to_js_error(CacheError::AlgNotAllowed(self.alg.name().into())));
-        }
-        self.claims.check(&rules, now).map_err(to_js_error)
-    }
 }
 
 /// The error of a verification for which no key was selected: `why` is the index of the reason
