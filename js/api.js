@@ -1,6 +1,7 @@
 // Everything the package exports, whichever runtime entry loaded the wasm.
 import { createJwksCache } from './cache.js';
 import { JwksArgumentError } from './errors.js';
+import { readOptions } from './verify.js';
 
 export { createJwksCache, JwksCache } from './cache.js';
 export { decodeJwt } from './decode-jwt.js';
@@ -16,13 +17,15 @@ export {
 let sharedCache;
 
 /** `cache.verify` on one cache shared by every caller of this function in the process. */
-export async function verifyToken(token, jwksUri, options) {
-  sharedCache ??= createJwksCache();
-  let given;
+export function verifyToken(token, jwksUri, options = {}) {
   try {
-    given = { ...options, jwksUri };
-  } catch (cause) {
-    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+    sharedCache ??= createJwksCache();
+    const given = readOptions(options);
+    if (given.jwksUri !== undefined) {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the JWKS URI of verifyToken is its second argument, not an option');
+    }
+    return sharedCache.verify(token, { ...given, jwksUri });
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return sharedCache.verify(token, given);
 }

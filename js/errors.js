@@ -88,13 +88,14 @@ export function inCore(call) {
   try {
     return call();
   } catch (thrown) {
-    throw toPublicError(isCoreError(thrown) ? thrown : coreFailure(thrown));
+    throw toPublicError(isCoreError(thrown) ? thrown : coreFailure(thrown, false));
   }
 }
 
 /** The error for every call in progress when the wasm core failed (it trapped, a bug). */
-export function coreFailure(cause) {
-  return { code: 'ERR_JWKS_CORE_FAILURE', message: `JWKS cache core failed and was restarted empty: ${describe(cause)}`, cause };
+export function coreFailure(cause, restarted = true) {
+  const what = restarted ? 'JWKS cache core failed and was restarted empty' : 'JWKS cache core failed';
+  return { code: 'ERR_JWKS_CORE_FAILURE', message: `${what}: ${describe(cause)}`, cause };
 }
 
 /** The error for a clock (the `now` option) that threw instead of answering. */

@@ -41,7 +41,7 @@ export interface JwksCacheOptions {
    * How many tokens whose signature verified `verify` remembers, so that a token presented again
    * is answered without a signature check (its claims are still checked on every call). An entry
    * holds while the set that verified it is the current, fresh one, and never past the token's
-   * `exp`. Default 1000; 0 turns it off. 0 to 100000.
+   * `exp`. Default 1000; 0 turns it off. 0 to 10000.
    */
   maxVerifiedTokens?: number;
 }

@@ -14,7 +14,7 @@ export class VerifiedTokens {
   #entries = new Map();
 
   /**
-   * @param {number} max the most tokens remembered (the core checked it: 0 to 100000)
+   * @param {number} max the most tokens remembered (the core checked it: 0 to 10000)
    * @param {(entry: object) => void} release called for each entry that goes, and for one not kept
    */
   constructor(max, release) {

@@ -127,23 +127,78 @@ function andThen(value, next) {
   return value instanceof Promise ? value.then(next) : next(value);
 }
 
-function readOptions(options) {
+/** The options `verify` reads; any other name is refused, so that a misspelt check is never skipped. */
+const OPTION_NAMES = new Set([
+  'jwksUri',
+  'issuer',
+  'audience',
+  'algorithms',
+  'clockToleranceSec',
+  'maxTokenAgeSec',
+  'typ',
+  'requiredClaims',
+  'requireExp',
+  'currentDate',
+]);
+/** The most entries the core reads of a list option (MAX_LIST_ENTRIES in src/verify_options.rs). */
+const MAX_LIST_ENTRIES = 100;
+
+/**
+ * The options of one call, read once (a getter or a Proxy gets no second chance to answer
+ * differently), with every list copied into a plain array: the core then reads nothing that can
+ * run the caller's code (code that threw inside wasm would leave its state broken). The core
+ * checks the values.
+ */
+export function readOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object with jwksUri');
   }
   try {
-    // Read once: a getter or a Proxy gets no second chance to answer differently.
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.has(name)) {
+        throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${JSON.stringify(name).slice(0, 100)} is not an option of verify`);
+      }
+    }
     const { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate } =
       options;
-    return { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate };
+    return {
+      jwksUri,
+      issuer: plainList(issuer),
+      audience: plainList(audience),
+      algorithms: plainList(algorithms),
+      clockToleranceSec,
+      maxTokenAgeSec,
+      typ,
+      requiredClaims: plainList(requiredClaims),
+      requireExp,
+      currentDate,
+    };
   } catch (cause) {
+    if (cause instanceof JwksArgumentError) throw cause;
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
   }
 }
 
+/**
+ * A list option as the core may read it: a primitive as it is, an array as a plain copy of its
+ * first entries (one more than the core accepts, so that it can say there are too many), any
+ * other object as a plain one (the core refuses it by its type).
+ */
+function plainList(value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (!Array.isArray(value)) return {};
+  return Array.from({ length: Math.min(value.length, MAX_LIST_ENTRIES + 1) }, (_, at) => value[at]);
+}
+
+/** The time of a `currentDate` option: a valid Date (of any realm) from 1970 on. */
 function dateMillis(date) {
-  const time = date instanceof Date ? Date.prototype.getTime.call(date) : NaN;
-  if (Number.isNaN(time)) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: currentDate must be a valid Date');
+  let time = NaN;
+  try {
+    time = Date.prototype.getTime.call(date);
+  } catch {
+    // Not a Date.
+  }
+  if (!(time >= 0)) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: currentDate must be a valid Date, from 1970 on');
   return time;
 }
 
@@ -197,9 +252,12 @@ function hostKey(view, slot, alg) {
     imported = null;
   }
   if (imported instanceof Promise) {
+    // A refusal of an asynchronous import may be passing (a busy runtime): the next caller tries
+    // again. Callers that came meanwhile share the one attempt. A synchronous refusal
+    // (node:crypto's) is about the key itself, and is kept with the set.
     imported = imported.then(
       (key) => (view.hostKeys.set(id, key), key),
-      () => (view.hostKeys.set(id, null), null),
+      () => (view.hostKeys.delete(id), null),
     );
   }
   view.hostKeys.set(id, imported);

@@ -47,7 +47,8 @@ pub const MAX_MAX_KEYS: u64 = 1_000;
 /// The default bound of remembered verified tokens: each costs its text (at most 16 KiB, a few
 /// hundred bytes as issued) and its decoded header and payload.
 pub const DEFAULT_MAX_VERIFIED_TOKENS: u64 = 1_000;
-pub const MAX_MAX_VERIFIED_TOKENS: u64 = 100_000;
+/// With tokens of at most 16 KiB, what remembered tokens keep in wasm memory stays under 200 MiB.
+pub const MAX_MAX_VERIFIED_TOKENS: u64 = 10_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 

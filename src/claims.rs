@@ -52,16 +52,17 @@ pub fn check_claims(header: &str, payload: &str, rules: &ClaimRules<'_>, now: Mi
 
 /// What the checks read of a token, read once: a token checked again (the host's verified-token
 /// cache keeps this beside the token) is not read again. A claim of the wrong type is kept as its
-/// error, reported when a check needs the claim (the time claims: always).
+/// error, reported when a check needs the claim (the time claims: always). `aud` and the names of
+/// the claims are read from the kept payload when a check asks for them, so that what is kept
+/// costs about the payload's own size, however many entries `aud` has.
 #[derive(Debug, Clone)]
 pub struct TokenClaims {
     exp: Result<Option<f64>, CacheError>,
     nbf: Result<Option<f64>, CacheError>,
     iat: Result<Option<f64>, CacheError>,
     iss: Result<Option<String>, CacheError>,
-    aud: Result<Option<Vec<String>>, CacheError>,
     typ: Result<Option<String>, CacheError>,
-    names: Vec<String>,
+    payload: Box<str>,
 }
 
 impl TokenClaims {
@@ -73,9 +74,8 @@ impl TokenClaims {
             nbf: claims.numeric_date("nbf"),
             iat: claims.numeric_date("iat"),
             iss: claims.string("iss").map(|iss| iss.map(Into::into)),
-            aud: claims.strings("aud"),
             typ: header.string("typ").map(|typ| typ.map(Into::into)),
-            names: claims.0.names().map(Into::into).collect(),
+            payload: payload.into(),
         }
     }
 
@@ -110,8 +110,9 @@ impl TokenClaims {
                 return Err(invalid("iss", "is not an accepted issuer"));
             }
         }
+        let claims = || Claims(JsonObject::document(&self.payload).unwrap_or_default());
         if !rules.audiences.is_empty() {
-            let audiences = self.aud.as_ref().map_err(Clone::clone)?.as_ref().ok_or_else(|| invalid("aud", "is required"))?;
+            let audiences = claims().strings("aud")?.ok_or_else(|| invalid("aud", "is required"))?;
             if !audiences.iter().any(|aud| rules.audiences.contains(&aud.as_str())) {
                 return Err(invalid("aud", "names none of the accepted audiences"));
             }
@@ -122,9 +123,12 @@ impl TokenClaims {
                 return Err(invalid("typ", "is not the expected type"));
             }
         }
-        for &name in &rules.required {
-            if !self.names.iter().any(|present| present == name) {
-                return Err(invalid(name, "is required"));
+        if !rules.required.is_empty() {
+            let claims = claims();
+            for &name in &rules.required {
+                if claims.get(name).is_none() {
+                    return Err(invalid(name, "is required"));
+                }
             }
         }
         Ok(())

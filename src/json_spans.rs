@@ -115,11 +115,6 @@ impl<'a> JsonObject<'a> {
         self.span(name).map(|value| &self.text[value])
     }
 
-    /// The names of the members, decoded, in document order.
-    pub fn names(&self) -> impl Iterator<Item = Cow<'a, str>> + '_ {
-        self.members.iter().map(|(quoted, _)| decoded(&self.text[quoted.clone()]))
-    }
-
     /// The member `name`, decoded, when its value is a string.
     pub fn string(&self, name: &str) -> Option<Cow<'a, str>> {
         self.get(name).filter(|value| value.starts_with('"')).map(decoded)

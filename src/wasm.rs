@@ -45,8 +45,10 @@ pub struct CacheCore {
     /// verified, while it remembers them (its verified-token cache); the host forgets each.
     /// Kept here rather than as one wasm-bindgen object per token, which would cost a JS wrapper
     /// and a FinalizationRegistry entry for every token.
-    tokens: HashMap<u32, CheckedToken>,
-    last_token: u32,
+    tokens: HashMap<u64, CheckedToken>,
+    /// The id of the last token read: ids are never reused (2^53 reads would take centuries), so
+    /// an id the host still holds never names another token.
+    last_token: u64,
 }
 
 #[wasm_bindgen]
@@ -168,10 +170,10 @@ impl CacheCore {
         let header = checked_header(&token.header, &token.signature, &allowed)?;
         // Read in the same pass: the claims are checked once the signature is.
         let checked = CheckedToken { alg: header.alg, claims: TokenClaims::read(&token.header, &token.payload) };
-        self.last_token = self.last_token.wrapping_add(1);
+        self.last_token += 1;
         self.tokens.insert(self.last_token, checked);
         let mut parts = signed_parts(header, token.header, token.payload.into(), token.signing_input.len());
-        parts.push(self.last_token.into());
+        parts.push((self.last_token as f64).into());
         Ok(parts)
     }
 
@@ -182,7 +184,7 @@ impl CacheCore {
     #[allow(clippy::too_many_arguments)]
     pub fn check_token(
         &self,
-        id: u32,
+        id: f64,
         now: &JsValue,
         algorithms: &JsValue,
         issuer: &JsValue,
@@ -193,7 +195,7 @@ impl CacheCore {
         required_claims: &JsValue,
         require_exp: &JsValue,
     ) -> Result<(), JsValue> {
-        let Some(token) = self.tokens.get(&id) else {
+        let Some(token) = self.tokens.get(&(id as u64)) else {
             return Err(to_js_error(CacheError::TokenMalformed("it was not read by this cache".into())));
         };
         let (algorithms, issuer, audience) = (HostList::read(algorithms, false), HostList::read(issuer, true), HostList::read(audience, true));
@@ -223,8 +225,8 @@ impl CacheCore {
 
     /// Forgets the token read as `id`.
     #[wasm_bindgen(js_name = forgetToken)]
-    pub fn forget_token(&mut self, id: u32) {
-        self.tokens.remove(&id);
+    pub fn forget_token(&mut self, id: f64) {
+        self.tokens.remove(&(id as u64));
     }
 
     /// How many tokens read are kept (for the tests of what verification leaves behind).
