@@ -21,8 +21,8 @@ export function verifyToken(token, jwksUri, options = {}) {
   try {
     sharedCache ??= createJwksCache();
     const given = readOptions(options);
-    if (given.jwksUri !== undefined) {
-      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the JWKS URI of verifyToken is its second argument, not an option');
+    if (given.jwksUri !== undefined && given.jwksUri !== jwksUri) {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: jwksUri differs from the JWKS URI verifyToken was given');
     }
     return sharedCache.verify(token, { ...given, jwksUri });
   } catch (error) {

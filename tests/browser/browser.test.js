@@ -616,7 +616,7 @@ test('a browser whose WebCrypto lacked P-521 (simulated: importKey rejects with 
         classes: ['JwksCacheError', 'JwtError'],
       });
     }
-    assert.equal((await cryptoCallsSince(before)).importKey, 1, 'the refusal is remembered with the set: no second import');
+    assert.equal((await cryptoCallsSince(before)).importKey, 2, 'an asynchronous refusal may pass: each verification tries the import again');
     assertVerified(await verifyOne(cache, suite.byAlg.ES256.valid.token, options), suite.byAlg.ES256, 'ES256');
     assertVerified(await verifyOne(cache, suite.byAlg.ES384.valid.token, options), suite.byAlg.ES384, 'ES384');
     assert.equal(issuer.jwksRequests, 1);
