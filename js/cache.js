@@ -36,10 +36,10 @@ export class JwksCache {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, fetch, now;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, fetch, now;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
-      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, fetch, now } = options);
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, fetch, now } = options);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -48,7 +48,7 @@ export class JwksCache {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
-    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens];
+    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
     } catch (thrown) {

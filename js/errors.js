@@ -40,6 +40,7 @@ const CLASS_OF_CODE = {
   ERR_INVALID_OPTION: JwksArgumentError,
   ERR_CLOCK_INVALID: JwksArgumentError,
   ERR_JWKS_HTTP_STATUS: JwksFetchError,
+  ERR_JWKS_REDIRECT: JwksFetchError,
   ERR_JWKS_NETWORK: JwksFetchError,
   ERR_JWKS_TIMEOUT: JwksFetchError,
   ERR_JWKS_RESPONSE_TOO_LARGE: JwksResponseError,

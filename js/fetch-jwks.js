@@ -6,7 +6,7 @@ import { describe } from './errors.js';
 
 /**
  * @typedef {{ status: number, body: Uint8Array }} JwksResponse
- * @typedef {{ failed: 'network' | 'timeout' | 'too-large', detail: string }} JwksFailure
+ * @typedef {{ failed: 'network' | 'timeout' | 'too-large' | 'redirect', detail: string }} JwksFailure
  * @returns {Promise<JwksResponse | JwksFailure>}
  */
 export async function fetchJwks(fetchImpl, uri, { timeoutMs, maxBytes, quirks }) {
@@ -32,6 +32,7 @@ export async function fetchJwks(fetchImpl, uri, { timeoutMs, maxBytes, quirks })
 const NO_BODY = new Uint8Array(0);
 const HEADERS = { accept: 'application/json' };
 const TOO_LARGE = { failed: 'too-large', detail: '' };
+const REDIRECTED = { failed: 'redirect', detail: '' };
 
 // The cache keeps sets itself; a refetch (above all the one on an unknown kid, for key rotation)
 // must reach the issuer, not a browser's HTTP cache honouring the JWKS's max-age. workerd before
@@ -45,13 +46,18 @@ const CACHE_MEMBER_REFUSED = "The 'cache' field on 'RequestInitializerDict' is n
 async function request(fetchImpl, uri, signal, maxBytes, quirks) {
   let response;
   try {
-    const init = quirks.noStoreRefused ? { signal, headers: HEADERS } : { signal, headers: HEADERS, cache: 'no-store' };
+    // Redirects are not followed (ATTACKS.md B5): a 3xx comes back as it is (a browser hides it
+    // as an opaque redirect), and the core refuses it.
+    const init = quirks.noStoreRefused
+      ? { signal, headers: HEADERS, redirect: 'manual' }
+      : { signal, headers: HEADERS, redirect: 'manual', cache: 'no-store' };
     response = await fetchImpl(uri, init);
   } catch (error) {
     if (quirks.noStoreRefused || !isCacheMemberRefusal(error)) throw error;
     quirks.noStoreRefused = true;
     return request(fetchImpl, uri, signal, maxBytes, quirks);
   }
+  if (response.type === 'opaqueredirect') return REDIRECTED;
   // Anything but a number (a custom fetch may give anything) goes to the core as NaN: not a status.
   const status = typeof response.status === 'number' ? response.status : NaN;
   if (!(status >= 200 && status <= 299)) {

@@ -44,6 +44,12 @@ export interface JwksCacheOptions {
    * `exp`. Default 1000; 0 turns it off. 0 to 10000.
    */
   maxVerifiedTokens?: number;
+  /**
+   * Fetch `http:` JWKS URIs of any host. Default false: `http:` is refused (`ERR_JWKS_URI_INVALID`)
+   * except for this machine's loopback (`localhost`, `127.x.x.x`, `[::1]`); a key set fetched in
+   * the clear can be rewritten on the way. For tests.
+   */
+  allowInsecureHttp?: boolean;
 }
 
 /** The asymmetric JWS algorithms `verify` implements. */
@@ -104,7 +110,7 @@ export interface JwksCache {
    * The key with this kid from the set at `jwksUri`, or `null` when the set has none, even after
    * fetching it again once (key rotation).
    * @throws {JwksArgumentError} `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_KID_MISSING`, `ERR_KID_INVALID`, `ERR_CLOCK_INVALID`
-   * @throws {JwksFetchError} `ERR_JWKS_HTTP_STATUS`, `ERR_JWKS_NETWORK`, `ERR_JWKS_TIMEOUT`
+   * @throws {JwksFetchError} `ERR_JWKS_HTTP_STATUS`, `ERR_JWKS_REDIRECT`, `ERR_JWKS_NETWORK`, `ERR_JWKS_TIMEOUT`
    * @throws {JwksResponseError} `ERR_JWKS_RESPONSE_TOO_LARGE`, `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_NESTING_TOO_DEEP`, `ERR_JWKS_TOO_MANY_KEYS`, `ERR_JWKS_AMBIGUOUS_KID`
    * @throws {JwksCacheError} `ERR_JWKS_CORE_FAILURE`
    */
@@ -140,6 +146,7 @@ export type JwksErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_CLOCK_INVALID'
   | 'ERR_JWKS_HTTP_STATUS'
+  | 'ERR_JWKS_REDIRECT'
   | 'ERR_JWKS_NETWORK'
   | 'ERR_JWKS_TIMEOUT'
   | 'ERR_JWKS_RESPONSE_TOO_LARGE'
@@ -166,8 +173,8 @@ export declare class JwksArgumentError extends JwksCacheError {
 }
 /** The JWKS endpoint could not be read. */
 export declare class JwksFetchError extends JwksCacheError {
-  readonly code: 'ERR_JWKS_HTTP_STATUS' | 'ERR_JWKS_NETWORK' | 'ERR_JWKS_TIMEOUT';
-  /** The HTTP status, for `ERR_JWKS_HTTP_STATUS`. */
+  readonly code: 'ERR_JWKS_HTTP_STATUS' | 'ERR_JWKS_REDIRECT' | 'ERR_JWKS_NETWORK' | 'ERR_JWKS_TIMEOUT';
+  /** The HTTP status, for `ERR_JWKS_HTTP_STATUS` and `ERR_JWKS_REDIRECT` (unless the browser hid it). */
   readonly status: number | undefined;
 }
 /** The JWKS endpoint answered with something that cannot be used as asked. */

@@ -76,6 +76,9 @@ pub struct Config {
     pub max_keys: u64,
     /// How many tokens whose signature verified are remembered (see `js/verified-tokens.js`).
     pub max_verified_tokens: u64,
+    /// Whether `http:` URIs of hosts other than this machine's loopback are fetched (tests only:
+    /// a key set fetched in the clear can be rewritten on the way, ATTACKS.md B4).
+    pub allow_insecure_http: bool,
 }
 
 impl Default for Config {
@@ -86,6 +89,7 @@ impl Default for Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
             max_verified_tokens: DEFAULT_MAX_VERIFIED_TOKENS,
+            allow_insecure_http: false,
         }
     }
 }
@@ -98,6 +102,7 @@ pub struct Options {
     pub max_response_bytes: Input<f64>,
     pub max_keys: Input<f64>,
     pub max_verified_tokens: Input<f64>,
+    pub allow_insecure_http: Input<bool>,
 }
 
 impl Default for Options {
@@ -108,6 +113,7 @@ impl Default for Options {
             max_response_bytes: Input::Absent,
             max_keys: Input::Absent,
             max_verified_tokens: Input::Absent,
+            allow_insecure_http: Input::Absent,
         }
     }
 }
@@ -142,6 +148,11 @@ impl Config {
                 MAX_MAX_VERIFIED_TOKENS,
                 DEFAULT_MAX_VERIFIED_TOKENS,
             )?,
+            allow_insecure_http: match options.allow_insecure_http {
+                Input::Absent => false,
+                Input::Given(allow) => allow,
+                _ => return Err(CacheError::InvalidOption("allowInsecureHttp must be a boolean".into())),
+            },
         })
     }
 }
@@ -205,6 +216,8 @@ pub enum FetchOutcome<'a> {
     TimedOut,
     /// The body passed the size bound; the host stopped reading it.
     TooLarge,
+    /// A redirect whose status the host does not show (a browser's opaque redirect).
+    Redirected,
 }
 
 /// The set a fetch read, for the callers that waited on it.
@@ -269,7 +282,7 @@ impl JwksCache {
 
     /// First step of every lookup: checks the arguments, then says what to do.
     pub fn decide(&mut self, uri: Input<&str>, kid: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = checked_uri(uri)?;
+        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
         let kid = checked_kid(kid)?;
         self.decide_for(uri, Some(kid), now)
     }
@@ -277,7 +290,7 @@ impl JwksCache {
     /// The same for a token without a kid, which any fresh set answers (the key is then the
     /// single one that can verify it, or none: a set is not fetched again for such a token).
     pub fn decide_any(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = checked_uri(uri)?;
+        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
         self.decide_for(uri, None, now)
     }
 
@@ -390,6 +403,9 @@ fn read_response(outcome: FetchOutcome<'_>, config: &Config) -> Result<KeySet, C
             }
             KeySet::from_body(body, config.max_keys as usize)
         }
+        // Redirects are not followed (ATTACKS.md B5): the host asks fetch not to, and reports them.
+        FetchOutcome::Response { status, .. } if (300..400).contains(&status) => Err(CacheError::Redirect(Some(status))),
+        FetchOutcome::Redirected => Err(CacheError::Redirect(None)),
         FetchOutcome::Response { status, .. } => Err(CacheError::Status(status)),
         FetchOutcome::NetworkError(detail) => Err(CacheError::Network(shorten(detail).into_owned())),
         FetchOutcome::TimedOut => Err(CacheError::Timeout(config.fetch_timeout_ms)),
@@ -397,8 +413,12 @@ fn read_response(outcome: FetchOutcome<'_>, config: &Config) -> Result<KeySet, C
     }
 }
 
-/// The URI a lookup may fetch, or why not: an absolute http: or https: URL with a host.
-pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
+/// The URI a lookup may fetch, or why not: an absolute https: URL with a host, or an http: one
+/// whose host is this machine's loopback (`localhost`, `127.x.x.x`, `[::1]`), unless the caller
+/// allows plain http everywhere (ATTACKS.md B4: a key set fetched in the clear can be rewritten
+/// on the way). Only the forms written out are loopback: another spelling of it is refused, never
+/// the other way round.
+pub fn checked_uri(uri: Input<&str>, allow_insecure_http: bool) -> Result<&str, CacheError> {
     let uri = match uri {
         Input::Absent | Input::Given("") => return Err(CacheError::UriMissing),
         Input::WrongType => return Err(CacheError::UriInvalid("it must be a string".into())),
@@ -409,18 +429,41 @@ pub fn checked_uri(uri: Input<&str>) -> Result<&str, CacheError> {
         }
     };
     let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &uri[8..]
+    let (rest, secure) = if lower.starts_with("https://") {
+        (&uri[8..], true)
     } else if lower.starts_with("http://") {
-        &uri[7..]
+        (&uri[7..], false)
     } else {
         return Err(CacheError::UriInvalid(format!("expected an http: or https: URL, got {:?}", shorten(&redacted(uri)))));
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(CacheError::UriInvalid(format!("not a valid URL: {:?}", shorten(&redacted(uri)))));
     }
+    if !secure && !allow_insecure_http && !is_loopback(authority) {
+        return Err(CacheError::UriInvalid(format!(
+            "plain http: is refused for {:?} (use https:; http: is for this machine's loopback, or with allowInsecureHttp)",
+            shorten(&redacted(uri))
+        )));
+    }
     Ok(uri)
+}
+
+/// Whether the authority (`user@host:port`) names this machine's loopback: `localhost`, a dotted
+/// IPv4 address in 127.0.0.0/8, or `[::1]`.
+fn is_loopback(authority: &str) -> bool {
+    let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match host_and_port.strip_prefix('[') {
+        Some(bracketed) => return bracketed.split(']').next() == Some("::1"),
+        None => host_and_port.split(':').next().unwrap_or(""),
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets.iter().all(|octet| !octet.is_empty() && octet.len() <= 3 && octet.bytes().all(|b| b.is_ascii_digit()) && octet.parse::<u16>().is_ok_and(|n| n <= 255))
 }
 
 /// The URI as an error message may quote it: user information (`user:password@`) becomes `***@`.
@@ -666,6 +709,43 @@ mod tests {
     }
 
     #[test]
+    fn b4_plain_http_only_for_this_machines_loopback_unless_allowed() {
+        for uri in ["http://127.0.0.1:8080/jwks", "http://127.1.2.3/jwks", "http://localhost/jwks", "HTTP://LOCALHOST:3000/x", "http://[::1]:9/jwks", "http://u@127.0.0.1/x"] {
+            assert_eq!(checked_uri(Input::Given(uri), false), Ok(uri), "{uri}");
+        }
+        for uri in [
+            "http://issuer.example/jwks",
+            "http://127.0.0.1.evil.example/jwks",
+            "http://127.evil.example/jwks",
+            "http://localhost.evil.example/x",
+            "http://127.1/jwks",
+            "http://0x7f.0.0.1/jwks",
+            "http://127.0.0.1@evil.example/jwks",
+            "http://[::2]/jwks",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.1/jwks",
+        ] {
+            let error = checked_uri(Input::Given(uri), false).unwrap_err();
+            assert!(error.to_string().contains("plain http: is refused"), "{uri}: {error}");
+            assert_eq!(checked_uri(Input::Given(uri), true), Ok(uri), "allowInsecureHttp: {uri}");
+        }
+        assert_eq!(checked_uri(Input::Given("https://issuer.example/jwks"), false), Ok("https://issuer.example/jwks"));
+    }
+
+    #[test]
+    fn b5_a_redirect_is_an_error_never_followed() {
+        let mut cache = JwksCache::new(Config::default());
+        for status in [301, 302, 303, 307, 308, 300, 399] {
+            let Decision::Fetch(flight) = decide(&mut cache, "a", 0) else { panic!("fetch") };
+            let error = cache.finish(URI, flight, FetchOutcome::Response { status, body: b"{}" }, 0).unwrap_err();
+            assert_eq!((error.code(), error.status()), ("ERR_JWKS_REDIRECT", Some(status)));
+        }
+        let Decision::Fetch(flight) = decide(&mut cache, "a", 0) else { panic!("fetch") };
+        let hidden = cache.finish(URI, flight, FetchOutcome::Redirected, 0).unwrap_err();
+        assert_eq!((hidden.code(), hidden.status()), ("ERR_JWKS_REDIRECT", None));
+    }
+
+    #[test]
     fn options_are_checked() {
         let ttl = |ttl_ms| Config::from_options(Options { ttl_ms, ..Options::default() });
         let timeout = |timeout_ms| Config::from_options(Options { timeout_ms, ..Options::default() });
@@ -676,8 +756,12 @@ mod tests {
             max_response_bytes: Input::Given(4096.0),
             max_keys: Input::Given(5.0),
             max_verified_tokens: Input::Given(0.0),
+            allow_insecure_http: Input::Given(true),
         });
-        assert_eq!(set, Ok(Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5, max_verified_tokens: 0 }));
+        let expected = Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5, max_verified_tokens: 0, allow_insecure_http: true };
+        assert_eq!(set, Ok(expected));
+        let http = Config::from_options(Options { allow_insecure_http: Input::WrongType, ..Options::default() });
+        assert_eq!(http.unwrap_err().code(), "ERR_INVALID_OPTION");
         let tokens = |n| Config::from_options(Options { max_verified_tokens: Input::Given(n), ..Options::default() });
         assert_eq!(tokens(-1.0).unwrap_err().code(), "ERR_INVALID_OPTION");
         assert_eq!(tokens((MAX_MAX_VERIFIED_TOKENS + 1) as f64).unwrap_err().code(), "ERR_INVALID_OPTION");

@@ -25,6 +25,9 @@ pub enum CacheError {
     /// The JWKS endpoint answered with a status outside 200-299 (or one that is not an HTTP
     /// status at all, from a custom `fetch`).
     Status(u32),
+    /// The endpoint answered with a redirect (3xx; None when the host hides the status), which is
+    /// not followed.
+    Redirect(Option<u32>),
     /// The request never produced a response (DNS, connection refused, reset, TLS...).
     Network(String),
     /// No complete response within the fetch timeout, in milliseconds.
@@ -69,6 +72,7 @@ impl CacheError {
             CacheError::KidInvalid(_) => "ERR_KID_INVALID",
             CacheError::ClockInvalid(_) => "ERR_CLOCK_INVALID",
             CacheError::Status(_) => "ERR_JWKS_HTTP_STATUS",
+            CacheError::Redirect(_) => "ERR_JWKS_REDIRECT",
             CacheError::Network(_) => "ERR_JWKS_NETWORK",
             CacheError::Timeout(_) => "ERR_JWKS_TIMEOUT",
             CacheError::ResponseTooLarge(_) => "ERR_JWKS_RESPONSE_TOO_LARGE",
@@ -91,7 +95,7 @@ impl CacheError {
     /// The HTTP status, for errors that have one.
     pub fn status(&self) -> Option<u32> {
         match self {
-            CacheError::Status(status) => Some(*status),
+            CacheError::Status(status) | CacheError::Redirect(Some(status)) => Some(*status),
             _ => None,
         }
     }
@@ -108,6 +112,10 @@ impl fmt::Display for CacheError {
             CacheError::ClockInvalid(why) => write!(f, "Clock invalid: {}", shorten(why)),
             CacheError::Status(status) if (100..=599).contains(status) => write!(f, "Failed to fetch JWKS ({status})"),
             CacheError::Status(status) => write!(f, "Failed to fetch JWKS (invalid HTTP status {status})"),
+            CacheError::Redirect(Some(status)) => {
+                write!(f, "Failed to fetch JWKS (redirect {status}, not followed: configure the URI it points to)")
+            }
+            CacheError::Redirect(None) => write!(f, "Failed to fetch JWKS (a redirect, not followed: configure the URI it points to)"),
             CacheError::Network(detail) => write!(f, "Failed to fetch JWKS (network error: {})", shorten(detail)),
             CacheError::Timeout(ms) => write!(f, "Failed to fetch JWKS (no response within {ms} ms)"),
             CacheError::ResponseTooLarge(limit) => write!(f, "JWKS response is larger than {limit} bytes"),

@@ -61,6 +61,7 @@ impl CacheCore {
         max_response_bytes: JsValue,
         max_keys: JsValue,
         max_verified_tokens: JsValue,
+        allow_insecure_http: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
@@ -68,6 +69,7 @@ impl CacheCore {
             max_response_bytes: number_input(&max_response_bytes),
             max_keys: number_input(&max_keys),
             max_verified_tokens: number_input(&max_verified_tokens),
+            allow_insecure_http: bool_input(&allow_insecure_http),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
         Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
@@ -99,7 +101,7 @@ impl CacheCore {
     /// clock reading or an ambiguous kid.
     pub fn decide(&mut self, uri: &JsValue, kid: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
         let (uri_text, kid_text) = (HostText::read(uri, MAX_URI_BYTES), HostText::read(kid, MAX_KID_BYTES));
-        let uri_input = uri_input(uri_text.input());
+        let uri_input = uri_input(uri_text.input(), &self.core.config());
         let kid_input = kid_text.input();
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
@@ -111,7 +113,7 @@ impl CacheCore {
     pub fn decide_any(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
         let uri_text = HostText::read(uri, MAX_URI_BYTES);
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-        let decision = self.core.decide_any(uri_input(uri_text.input()), now).map_err(to_js_error)?;
+        let decision = self.core.decide_any(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
         Ok(decision_object(decision))
     }
 
@@ -129,12 +131,13 @@ impl CacheCore {
         Ok(read_set(fetched.map_err(to_js_error)?))
     }
 
-    /// Reports a fetch that got no usable response (`kind`: "timeout", "too-large" or
-    /// "network"); returns the error to give its callers.
+    /// Reports a fetch that got no usable response (`kind`: "timeout", "too-large", "redirect"
+    /// or "network"); returns the error to give its callers.
     pub fn fail(&mut self, uri: &str, flight: u32, kind: &str, detail: &str, now: &JsValue) -> JsValue {
         let outcome = match kind {
             "timeout" => FetchOutcome::TimedOut,
             "too-large" => FetchOutcome::TooLarge,
+            "redirect" => FetchOutcome::Redirected,
             _ => FetchOutcome::NetworkError(detail),
         };
         // A bad clock reading cannot matter here: no set comes out of a failure.
@@ -208,11 +211,7 @@ impl CacheCore {
             max_token_age_sec: number_input(max_token_age_sec),
             typ: typ.input(),
             required_claims: required_claims.input(),
-            require_exp: match require_exp.as_bool() {
-                Some(require) => Input::Given(require),
-                None if require_exp.is_undefined() || require_exp.is_null() => Input::Absent,
-                None => Input::WrongType,
-            },
+            require_exp: bool_input(require_exp),
         };
         let allowed = allowed_algorithms(&options.algorithms).map_err(to_js_error)?;
         let rules = claim_rules(&options).map_err(to_js_error)?;
@@ -378,9 +377,9 @@ fn read_set(fetched: Fetched) -> Object {
 
 /// A URI that passes the core's own checks must also be one the host's URL parser accepts, and
 /// without credentials, which `fetch` refuses (and which no message may quote).
-fn uri_input(input: Input<&str>) -> Input<&str> {
+fn uri_input<'a>(input: Input<&'a str>, config: &Config) -> Input<&'a str> {
     let Input::Given(uri) = input else { return input };
-    if checked_uri(input).is_err() {
+    if checked_uri(input, config.allow_insecure_http).is_err() {
         return input;
     }
     match Url::parse(uri) {
@@ -464,6 +463,14 @@ impl HostList {
             HostList::Oversized => Input::Oversized,
             HostList::Items(items) => Input::Given(items.iter().map(HostText::input).collect()),
         }
+    }
+}
+
+fn bool_input(value: &JsValue) -> Input<bool> {
+    match value.as_bool() {
+        Some(flag) => Input::Given(flag),
+        None if value.is_undefined() || value.is_null() => Input::Absent,
+        None => Input::WrongType,
     }
 }
 

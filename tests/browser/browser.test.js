@@ -403,6 +403,19 @@ test('an HTTP 500 and a garbage body become JwksFetchError (status 500) and ERR_
   assert.equal(issuer.jwksRequests, 2);
 });
 
+test('B5: a redirect from the JWKS endpoint is ERR_JWKS_REDIRECT (the browser hides its status), and its target is never requested', TEST, async () => {
+  issuer.behave('respond', (req, res) => res.writeHead(302, { location: `${issuer.origin}/elsewhere/jwks.json`, 'access-control-allow-origin': '*' }).end());
+  const failed = await getKey(await createCache(), issuer.jwksUri, 'ec-1');
+  assertError(failed, {
+    name: 'JwksFetchError',
+    code: 'ERR_JWKS_REDIRECT',
+    message: 'Failed to fetch JWKS (a redirect, not followed: configure the URI it points to)',
+    status: undefined,
+    classes: ['JwksCacheError', 'JwksFetchError'],
+  });
+  assert.equal(issuer.requestsTo('/elsewhere/jwks.json'), 0);
+});
+
 test('a good cached set survives failed refreshes (500, garbage)', TEST, async () => {
   tolerated.push({ text: /^Failed to load resource: the server responded with a status of 500 /, url: issuer.jwksUri });
   const cache = await createCache();

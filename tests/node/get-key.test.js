@@ -177,7 +177,8 @@ test('argument errors reject with the documented messages and stable codes', asy
 });
 
 test('a non-2xx answer rejects with "Failed to fetch JWKS (<status>)"', async () => {
-  for (const status of [500, 404, 429, 301]) {
+  // (A 3xx is ERR_JWKS_REDIRECT: see verify-attacks.test.js, B5.)
+  for (const status of [500, 404, 429, 400, 418]) {
     issuer.behave('status', status);
     await assert.rejects(createJwksCache().getKey(issuer.jwksUri, 'ec-1'), (error) => {
       assert.ok(error instanceof JwksFetchError);

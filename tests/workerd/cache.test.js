@@ -206,7 +206,7 @@ test("a URI fetch cannot parse, naming 'cache', is ERR_JWKS_URI_INVALID with no 
 
 test("a fetch failure whose message quotes 'cache' is a network error and leaves no-store on", async () => {
   // A URL that parses, but that workerd's fetch refuses with "Fetch API cannot load: <url>".
-  const quoting = "http://'cache'/";
+  const quoting = "https://'cache'/";
   const failed = (await getKey('ec-1', { uri: quoting })).error;
   assert.deepEqual([failed?.name, failed?.code], ['JwksFetchError', 'ERR_JWKS_NETWORK'], JSON.stringify(failed));
   assert.match(failed.message, /'cache'/, 'the runtime\'s message quotes the URL, so only the exact refusal may match');
@@ -217,6 +217,19 @@ test("a fetch failure whose message quotes 'cache' is a network error and leaves
     { url: quoting, cache: 'no-store' },
     { url: issuer.jwksUri, cache: 'no-store' },
   ]);
+});
+
+test('B5: a redirect from the JWKS endpoint is ERR_JWKS_REDIRECT, and its target is never requested', async () => {
+  issuer.behave('respond', (req, res) => res.writeHead(302, { location: `${issuer.origin}/elsewhere/jwks.json` }).end());
+  const { error } = await getKey('ec-1');
+  assert.deepEqual([error?.name, error?.code, error?.status], ['JwksFetchError', 'ERR_JWKS_REDIRECT', 302], JSON.stringify(error));
+  assert.equal(issuer.requestsTo('/elsewhere/jwks.json'), 0);
+});
+
+test('B4: a plain-http URI of another host than loopback is ERR_JWKS_URI_INVALID, with no fetch', async () => {
+  const { error } = await getKey('ec-1', { uri: 'http://issuer.example/.well-known/jwks.json' });
+  assert.deepEqual([error?.name, error?.code], ['JwksArgumentError', 'ERR_JWKS_URI_INVALID'], JSON.stringify(error));
+  assert.deepEqual(await fetchesOf(mf), []);
 });
 
 /** Polls until `check()` is truthy, at most `ms`. */
