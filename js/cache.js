@@ -36,10 +36,11 @@ export class JwksCache {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, fetch, now;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, fetch, now;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
-      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, fetch, now } = options);
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, fetch, now } =
+        options);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -48,7 +49,7 @@ export class JwksCache {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
-    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp];
+    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
     } catch (thrown) {
@@ -156,9 +157,12 @@ export class JwksCache {
       const now = this.#readClock();
       const decision = this.#useCore((core) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
       if (decision.found) {
+        // The cached set answers (stale, or without the kid when the refetch budget is spent);
+        // a stale one is refreshed in the background, nobody waiting on it.
         const view = this.#views.get(jwksUri);
-        if (view !== undefined && (anyKey || view.keys.has(kid))) return view;
-        throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
+        if (view === undefined) throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
+        if (decision.refresh !== undefined) this.#lead(jwksUri, decision.refresh);
+        return view;
       }
       const result =
         decision.fetch !== undefined

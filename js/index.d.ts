@@ -50,6 +50,18 @@ export interface JwksCacheOptions {
    * the clear can be rewritten on the way. For tests.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * How long past its TTL a set is still served (at once, refreshed in the background; and while
+   * refreshing fails), in ms. Past it, lookups fail closed with the refresh's error. Default
+   * 3600000 (1 hour). 0 to 604800000.
+   */
+  maxStaleMs?: number;
+  /**
+   * The window of the refetch budget for unknown kids (one refetch for any kid, one for a kid seen
+   * missing before; a refetch that finds its kid is free), and the longest wait between failing
+   * fetches, in ms. Default 30000. 1000 to 3600000.
+   */
+  refetchCooldownMs?: number;
 }
 
 /** The asymmetric JWS algorithms `verify` implements. */

@@ -18,6 +18,7 @@
 
 use crate::error::{shorten, CacheError};
 use crate::jwks::{KeyLookup, KeySet, MAX_KID_BYTES};
+use crate::refresh_policy::{Backoff, MissBudget, MissSlot};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -49,6 +50,18 @@ pub const MAX_MAX_KEYS: u64 = 1_000;
 pub const DEFAULT_MAX_VERIFIED_TOKENS: u64 = 1_000;
 /// With tokens of at most 16 KiB, what remembered tokens keep in wasm memory stays under 200 MiB.
 pub const MAX_MAX_VERIFIED_TOKENS: u64 = 10_000;
+/// How long past its TTL a set is still served, while refreshing it fails (stale-if-error): an
+/// issuer outage of an hour does not take authentication down; past it, lookups fail closed.
+pub const DEFAULT_MAX_STALE_MS: u64 = 60 * 60 * 1000;
+pub const MAX_MAX_STALE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// The window of the refetch budget for unknown kids, and the longest wait between failing
+/// fetches (see [`crate::refresh_policy`]).
+pub const DEFAULT_REFETCH_COOLDOWN_MS: u64 = 30_000;
+pub const MAX_REFETCH_COOLDOWN_MS: u64 = 60 * 60 * 1000;
+/// URIs without a set whose failure is remembered (to fail fast while it backs off); past this
+/// many entries, a URI that never had a set is not remembered, so that made-up URIs cannot grow
+/// the cache.
+pub const MAX_REMEMBERED_FAILURES: usize = 1_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
@@ -79,6 +92,10 @@ pub struct Config {
     /// Whether `http:` URIs of hosts other than this machine's loopback are fetched (tests only:
     /// a key set fetched in the clear can be rewritten on the way, ATTACKS.md B4).
     pub allow_insecure_http: bool,
+    /// How long past its TTL a set is served while its refresh fails.
+    pub max_stale_ms: u64,
+    /// The refetch budget's window for unknown kids, and the longest backoff.
+    pub refetch_cooldown_ms: u64,
 }
 
 impl Default for Config {
@@ -90,6 +107,8 @@ impl Default for Config {
             max_keys: DEFAULT_MAX_KEYS,
             max_verified_tokens: DEFAULT_MAX_VERIFIED_TOKENS,
             allow_insecure_http: false,
+            max_stale_ms: DEFAULT_MAX_STALE_MS,
+            refetch_cooldown_ms: DEFAULT_REFETCH_COOLDOWN_MS,
         }
     }
 }
@@ -103,6 +122,8 @@ pub struct Options {
     pub max_keys: Input<f64>,
     pub max_verified_tokens: Input<f64>,
     pub allow_insecure_http: Input<bool>,
+    pub max_stale_ms: Input<f64>,
+    pub refetch_cooldown_ms: Input<f64>,
 }
 
 impl Default for Options {
@@ -114,6 +135,8 @@ impl Default for Options {
             max_keys: Input::Absent,
             max_verified_tokens: Input::Absent,
             allow_insecure_http: Input::Absent,
+            max_stale_ms: Input::Absent,
+            refetch_cooldown_ms: Input::Absent,
         }
     }
 }
@@ -153,6 +176,14 @@ impl Config {
                 Input::Given(allow) => allow,
                 _ => return Err(CacheError::InvalidOption("allowInsecureHttp must be a boolean".into())),
             },
+            max_stale_ms: millis("maxStaleMs", options.max_stale_ms, 0, MAX_MAX_STALE_MS, DEFAULT_MAX_STALE_MS)?,
+            refetch_cooldown_ms: millis(
+                "refetchCooldownMs",
+                options.refetch_cooldown_ms,
+                1_000,
+                MAX_REFETCH_COOLDOWN_MS,
+                DEFAULT_REFETCH_COOLDOWN_MS,
+            )?,
         })
     }
 }
@@ -195,9 +226,13 @@ fn describe_number(n: f64) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// The fresh cached set has this key: answer at once (the host publishes each stored set,
-    /// so it has the key object at hand).
+    /// Answer from the cached set at once (the host publishes each stored set, so it has the key
+    /// objects at hand): it is fresh, or stale but usable, and has the key; or the kid is missing
+    /// from it and the refetch budget is spent (the answer is then "no such key").
     Found,
+    /// The same, and the set is stale: run this fetch in the background (stale-while-revalidate),
+    /// reporting its result with [`JwksCache::finish`]; nobody waits on it.
+    Refresh(FlightId),
     /// Fetch the set, then report the result with [`JwksCache::finish`].
     Fetch(FlightId),
     /// A fetch for this URI is running: wait for its result, but not past `deadline`; a caller
@@ -236,6 +271,20 @@ pub struct Fetched {
 struct Entry {
     set: Option<CachedSet>,
     flight: Option<Flight>,
+    /// The failures of the last fetches, in a row, while they back off.
+    backoff: Option<Backoff<CacheError>>,
+    misses: MissBudget,
+}
+
+impl Entry {
+    fn running(&self, now: Millis) -> Option<&Flight> {
+        self.flight.as_ref().filter(|flight| flight.is_running(now))
+    }
+
+    /// Whether a fetch may start now: none is running and no failure is backing off.
+    fn may_fetch(&self, now: Millis) -> bool {
+        self.running(now).is_none() && self.backoff.as_ref().is_none_or(|backoff| backoff.allows(now))
+    }
 }
 
 #[derive(Debug)]
@@ -243,19 +292,27 @@ struct CachedSet {
     keys: Rc<KeySet>,
     fetched_at: Millis,
     fresh_until: Millis,
+    /// Served until then while refreshing it fails (`maxStaleMs` past `fresh_until`).
+    usable_until: Millis,
 }
 
 impl CachedSet {
     fn is_fresh(&self, now: Millis) -> bool {
         (self.fetched_at..self.fresh_until).contains(&now)
     }
+
+    fn is_usable(&self, now: Millis) -> bool {
+        (self.fetched_at..self.usable_until).contains(&now)
+    }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Flight {
     id: FlightId,
     started: Millis,
     deadline: Millis,
+    /// The kid and budget slot of a refetch for a kid missing from the set.
+    miss: Option<(String, MissSlot)>,
 }
 
 impl Flight {
@@ -295,29 +352,58 @@ impl JwksCache {
     }
 
     fn decide_for(&mut self, uri: &str, kid: Option<&str>, now: Millis) -> Result<Decision, CacheError> {
-        if let Some(entry) = self.entries.get(uri) {
-            if let Some(set) = entry.set.as_ref().filter(|set| set.is_fresh(now)) {
-                let Some(kid) = kid else { return Ok(Decision::Found) };
-                match set.keys.lookup(kid) {
-                    KeyLookup::Found(_) => return Ok(Decision::Found),
-                    KeyLookup::Ambiguous => return Err(CacheError::AmbiguousKid(kid.to_owned())),
-                    // Not in a fresh set: the keys may have rotated, so fetch again.
-                    KeyLookup::Absent => {}
+        let window = self.config.refetch_cooldown_ms;
+        if let Some(entry) = self.entries.get_mut(uri) {
+            if let Some(set) = entry.set.as_ref().filter(|set| set.is_usable(now)) {
+                let fresh = set.is_fresh(now);
+                let lookup = kid.map_or(KeyLookup::Absent, |kid| set.keys.lookup(kid));
+                match (kid, lookup) {
+                    (Some(kid), KeyLookup::Ambiguous) => return Err(CacheError::AmbiguousKid(kid.to_owned())),
+                    // The key is there (or any set will do, for a token without a kid).
+                    (None, _) | (Some(_), KeyLookup::Found(_)) => {
+                        if fresh || !entry.may_fetch(now) {
+                            return Ok(Decision::Found);
+                        }
+                        return Ok(Decision::Refresh(self.start_flight(uri, now, None)));
+                    }
+                    // Missing: the keys may have rotated. A stale set is due for a refresh anyway;
+                    // else the refetch budget decides, and a spent budget answers from the set.
+                    (Some(kid), KeyLookup::Absent) => {
+                        if let Some(flight) = entry.running(now) {
+                            return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
+                        }
+                        if !fresh && entry.may_fetch(now) {
+                            return Ok(Decision::Fetch(self.start_flight(uri, now, None)));
+                        }
+                        // While failures back off, the set answers: a failing issuer is not asked
+                        // again for every unknown kid either.
+                        if !entry.may_fetch(now) {
+                            return Ok(Decision::Found);
+                        }
+                        return Ok(match entry.misses.take(kid, now, window) {
+                            Some(slot) => Decision::Fetch(self.start_flight(uri, now, Some((kid.to_owned(), slot)))),
+                            None => Decision::Found,
+                        });
+                    }
                 }
             }
-            if let Some(flight) = entry.flight.filter(|flight| flight.is_running(now)) {
+            if let Some(flight) = entry.running(now) {
                 return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
             }
+            // No set to answer from, and the last fetches failed: fail at once until the backoff
+            // ends, rather than ask a failing issuer again on every call.
+            if let Some(backoff) = entry.backoff.as_ref().filter(|backoff| !backoff.allows(now)) {
+                return Err(backoff.error.clone());
+            }
         }
+        Ok(Decision::Fetch(self.start_flight(uri, now, None)))
+    }
 
+    fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
-        let flight = Flight {
-            id: self.last_flight,
-            started: now,
-            deadline: now.saturating_add(self.config.longest_flight_ms()),
-        };
+        let flight = Flight { id: self.last_flight, started: now, deadline: now.saturating_add(self.config.longest_flight_ms()), miss };
         self.entries.entry(uri.to_owned()).or_default().flight = Some(flight);
-        Ok(Decision::Fetch(flight.id))
+        self.last_flight
     }
 
     /// Takes the result of the fetch that [`decide`](Self::decide) asked for.
@@ -332,49 +418,70 @@ impl JwksCache {
         outcome: FetchOutcome<'_>,
         now: Millis,
     ) -> Result<Fetched, CacheError> {
-        let is_current = self.end_flight(uri, flight);
+        let ended = self.end_flight(uri, flight);
         let keys = match read_response(outcome, &self.config) {
             Ok(keys) => Rc::new(keys),
             Err(error) => {
+                if ended.is_some() {
+                    self.back_off(uri, error.clone(), now);
+                }
                 self.forget_if_empty(uri);
                 return Err(error);
             }
         };
         let fresh_until = now.saturating_add(self.config.ttl_ms);
-        let stored = match self.entries.get_mut(uri).filter(|_| is_current) {
+        let usable_until = fresh_until.saturating_add(self.config.max_stale_ms);
+        let stored = match self.entries.get_mut(uri).filter(|_| ended.is_some()) {
             Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
-                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until });
+                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until, usable_until });
+                entry.backoff = None;
+                // A refetch that brought the kid it was for was a rotation: its slot is free again.
+                if let Some((kid, slot)) = ended.and_then(|flight| flight.miss) {
+                    if matches!(keys.lookup(&kid), KeyLookup::Found(_)) {
+                        entry.misses.give_back(slot);
+                    }
+                }
                 true
             }
-            _ => false,
+            Some(entry) => {
+                // A body without a `keys` array is garbage for a cache that has a set.
+                entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), CacheError::InvalidJson("no \"keys\" array".into()), now, self.config.refetch_cooldown_ms));
+                false
+            }
+            None => false,
         };
         self.forget_if_empty(uri);
         Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
+    }
+
+    /// Records a failed fetch of `uri`: the next one waits (see [`Backoff`]). A URI that never had
+    /// a set is remembered only while the cache is small, so that made-up URIs cannot grow it.
+    fn back_off(&mut self, uri: &str, error: CacheError, now: Millis) {
+        let few = self.entries.len() <= MAX_REMEMBERED_FAILURES;
+        if let Some(entry) = self.entries.get_mut(uri).filter(|entry| entry.set.is_some() || few) {
+            entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), error, now, self.config.refetch_cooldown_ms));
+        }
     }
 
     /// Ends the fetch `flight` without a result (the host could not report one, as when its
     /// clock failed): callers waiting on it decide again at once instead of at its deadline.
     /// Returns whether it was the URI's current fetch.
     pub fn abandon(&mut self, uri: &str, flight: FlightId) -> bool {
-        let was_current = self.end_flight(uri, flight);
+        let was_current = self.end_flight(uri, flight).is_some();
         self.forget_if_empty(uri);
         was_current
     }
 
-    fn end_flight(&mut self, uri: &str, flight: FlightId) -> bool {
-        match self.entries.get_mut(uri).filter(|e| e.flight.is_some_and(|f| f.id == flight)) {
-            Some(entry) => {
-                entry.flight = None;
-                true
-            }
-            None => false,
-        }
+    /// Ends the fetch `flight` of `uri`; returns it when it was the URI's current fetch.
+    fn end_flight(&mut self, uri: &str, flight: FlightId) -> Option<Flight> {
+        let entry = self.entries.get_mut(uri).filter(|e| e.flight.as_ref().is_some_and(|f| f.id == flight))?;
+        entry.flight.take()
     }
 
-    /// A URI with neither a set nor a fetch is forgotten: URIs whose fetches failed must not
-    /// pile up.
+    /// A URI with neither a set, nor a fetch, nor a failure backing off is forgotten: URIs whose
+    /// fetches failed must not pile up.
     fn forget_if_empty(&mut self, uri: &str) {
-        if self.entries.get(uri).is_some_and(|e| e.set.is_none() && e.flight.is_none()) {
+        if self.entries.get(uri).is_some_and(|e| e.set.is_none() && e.flight.is_none() && e.backoff.is_none()) {
             self.entries.remove(uri);
         }
     }
@@ -489,6 +596,7 @@ fn checked_kid(kid: Input<&str>) -> Result<&str, CacheError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refresh_policy::FIRST_BACKOFF_MS;
 
     const URI: &str = "https://issuer.example/.well-known/jwks.json";
     const KEYS_A: &[u8] = br#"{"keys":[{"kty":"EC","kid":"a","x":"1"}]}"#;
@@ -528,7 +636,12 @@ mod tests {
         assert_eq!(fetched.fresh_until, 1_000 + 10 * MINUTE);
 
         assert_found(decide(&mut cache, "a", 1_000 + 10 * MINUTE - 1), "");
-        fetch_id(decide(&mut cache, "a", 1_000 + 10 * MINUTE));
+        // Stale from then on: still answered, and refreshed in the background.
+        assert!(matches!(decide(&mut cache, "a", 1_000 + 10 * MINUTE), Decision::Refresh(_)));
+
+        let mut strict = JwksCache::new(Config { ttl_ms: 10 * MINUTE, max_stale_ms: 0, ..Config::default() });
+        warm(&mut strict, KEYS_A, 1_000);
+        fetch_id(decide(&mut strict, "a", 1_000 + 10 * MINUTE));
     }
 
     #[test]
@@ -536,7 +649,7 @@ mod tests {
         let mut cache = JwksCache::new(Config::default());
         warm(&mut cache, KEYS_A, 0);
         assert_found(decide(&mut cache, "a", 5 * MINUTE - 1), "");
-        fetch_id(decide(&mut cache, "a", 5 * MINUTE));
+        assert!(matches!(decide(&mut cache, "a", 5 * MINUTE), Decision::Refresh(_)));
     }
 
     #[test]
@@ -574,8 +687,6 @@ mod tests {
 
     #[test]
     fn a_failed_refresh_keeps_the_cached_set() {
-        let mut cache = JwksCache::new(Config::default());
-        warm(&mut cache, KEYS_A, 0);
         let failures = [
             FetchOutcome::Response { status: 500, body: b"oops" },
             FetchOutcome::Response { status: 404, body: br#"{"keys":[]}"# },
@@ -584,9 +695,31 @@ mod tests {
             FetchOutcome::TimedOut,
         ];
         for outcome in failures {
+            let mut cache = JwksCache::new(Config::default());
+            warm(&mut cache, KEYS_A, 0);
             let flight = fetch_id(decide(&mut cache, "rotated", 10));
             cache.finish(URI, flight, outcome, 20).unwrap_err();
             assert_found(decide(&mut cache, "a", 30), &format!("after {outcome:?}"));
+        }
+    }
+
+    #[test]
+    fn a_failed_refresh_of_the_same_cache_again_and_again_keeps_the_set() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 60 * MINUTE, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let failures = [
+            FetchOutcome::Response { status: 500, body: b"oops" },
+            FetchOutcome::Response { status: 404, body: br#"{"keys":[]}"# },
+            FetchOutcome::Response { status: 200, body: b"<html>" },
+            FetchOutcome::NetworkError("connection refused"),
+            FetchOutcome::TimedOut,
+        ];
+        for (at, outcome) in (1..).zip(failures) {
+            // A window of the refetch budget later each time.
+            let now = at * MINUTE;
+            let flight = fetch_id(decide(&mut cache, &format!("rotated-{at}"), now));
+            cache.finish(URI, flight, outcome, now + 10).unwrap_err();
+            assert_found(decide(&mut cache, "a", now + 20), &format!("after {outcome:?}"));
         }
     }
 
@@ -599,9 +732,11 @@ mod tests {
             (FetchOutcome::TimedOut, "ERR_JWKS_TIMEOUT", "Failed to fetch JWKS (no response within 1234 ms)"),
             (ok(b"{"), "ERR_JWKS_INVALID_JSON", "JWKS response is not valid JSON"),
         ];
-        for (outcome, code, message) in cases {
-            let flight = fetch_id(decide(&mut cache, "a", 0));
-            let err = cache.finish(URI, flight, outcome, 0).unwrap_err();
+        for (at, (outcome, code, message)) in (0..).zip(cases) {
+            // Past the backoff of the failure before.
+            let now = at * MINUTE;
+            let flight = fetch_id(decide(&mut cache, "a", now));
+            let err = cache.finish(URI, flight, outcome, now).unwrap_err();
             assert_eq!(err.code(), code);
             assert!(err.to_string().starts_with(message), "{err}");
         }
@@ -624,10 +759,14 @@ mod tests {
         assert!(!junk.stored && junk.keys.keys().is_empty());
         assert_found(decide(&mut cache, "a", 3), "");
 
-        // An explicitly empty set is a real answer (the issuer dropped every key).
-        let flight = fetch_id(decide(&mut cache, "b", 4));
-        assert!(cache.finish(URI, flight, ok(br#"{"keys":[]}"#), 4).unwrap().stored);
-        fetch_id(decide(&mut cache, "a", 5));
+        // An explicitly empty set is a real answer (the issuer dropped every key); "b" asked
+        // twice takes the window's second refetch slot.
+        // The junk body counts as a failure: the next refetch waits for its backoff.
+        assert_found(decide(&mut cache, "b", 4), "within the backoff of the junk body");
+        let flight = fetch_id(decide(&mut cache, "b", 2 + FIRST_BACKOFF_MS));
+        assert!(cache.finish(URI, flight, ok(br#"{"keys":[]}"#), 2 + FIRST_BACKOFF_MS).unwrap().stored);
+        assert_found(decide(&mut cache, "a", 3 + FIRST_BACKOFF_MS), "the window's refetch budget is spent: answered from the (empty) set");
+        fetch_id(decide(&mut cache, "a", 3 + DEFAULT_REFETCH_COOLDOWN_MS));
     }
 
     #[test]
@@ -735,13 +874,14 @@ mod tests {
     #[test]
     fn b5_a_redirect_is_an_error_never_followed() {
         let mut cache = JwksCache::new(Config::default());
-        for status in [301, 302, 303, 307, 308, 300, 399] {
-            let Decision::Fetch(flight) = decide(&mut cache, "a", 0) else { panic!("fetch") };
-            let error = cache.finish(URI, flight, FetchOutcome::Response { status, body: b"{}" }, 0).unwrap_err();
+        for (at, status) in (0..).zip([301, 302, 303, 307, 308, 300, 399]) {
+            let now = at * MINUTE;
+            let Decision::Fetch(flight) = decide(&mut cache, "a", now) else { panic!("fetch") };
+            let error = cache.finish(URI, flight, FetchOutcome::Response { status, body: b"{}" }, now).unwrap_err();
             assert_eq!((error.code(), error.status()), ("ERR_JWKS_REDIRECT", Some(status)));
         }
-        let Decision::Fetch(flight) = decide(&mut cache, "a", 0) else { panic!("fetch") };
-        let hidden = cache.finish(URI, flight, FetchOutcome::Redirected, 0).unwrap_err();
+        let Decision::Fetch(flight) = decide(&mut cache, "a", 60 * MINUTE) else { panic!("fetch") };
+        let hidden = cache.finish(URI, flight, FetchOutcome::Redirected, 60 * MINUTE).unwrap_err();
         assert_eq!((hidden.code(), hidden.status()), ("ERR_JWKS_REDIRECT", None));
     }
 
@@ -757,8 +897,19 @@ mod tests {
             max_keys: Input::Given(5.0),
             max_verified_tokens: Input::Given(0.0),
             allow_insecure_http: Input::Given(true),
+            max_stale_ms: Input::Given(0.0),
+            refetch_cooldown_ms: Input::Given(5_000.0),
         });
-        let expected = Config { ttl_ms: 600_000, fetch_timeout_ms: 250, max_response_bytes: 4096, max_keys: 5, max_verified_tokens: 0, allow_insecure_http: true };
+        let expected = Config {
+            ttl_ms: 600_000,
+            fetch_timeout_ms: 250,
+            max_response_bytes: 4096,
+            max_keys: 5,
+            max_verified_tokens: 0,
+            allow_insecure_http: true,
+            max_stale_ms: 0,
+            refetch_cooldown_ms: 5_000,
+        };
         assert_eq!(set, Ok(expected));
         let http = Config::from_options(Options { allow_insecure_http: Input::WrongType, ..Options::default() });
         assert_eq!(http.unwrap_err().code(), "ERR_INVALID_OPTION");
@@ -831,7 +982,7 @@ mod tests {
 
     #[test]
     fn responses_past_the_bounds_are_refused_and_keep_the_cached_set() {
-        let mut cache = JwksCache::new(Config { max_response_bytes: 64, max_keys: 2, ..Config::default() });
+        let mut cache = JwksCache::new(Config { max_response_bytes: 64, max_keys: 2, ttl_ms: 60 * MINUTE, ..Config::default() });
         warm(&mut cache, KEYS_A, 0);
         let three = br#"{"keys":[{"kid":"x"},{"kid":"y"},{"kid":"z"}]}"#;
         let big = format!(r#"{{"keys":[],"pad":"{}"}}"#, "p".repeat(64));
@@ -840,33 +991,42 @@ mod tests {
             (ok(big.as_bytes()), "ERR_JWKS_RESPONSE_TOO_LARGE"),
             (ok(three), "ERR_JWKS_TOO_MANY_KEYS"),
         ];
-        for (outcome, code) in cases {
-            let flight = fetch_id(decide(&mut cache, "b", 1));
-            assert_eq!(cache.finish(URI, flight, outcome, 2).unwrap_err().code(), code);
-            assert_found(decide(&mut cache, "a", 3), "");
+        for (at, (outcome, code)) in (1..).zip(cases) {
+            let now = at * MINUTE;
+            let flight = fetch_id(decide(&mut cache, "b", now));
+            assert_eq!(cache.finish(URI, flight, outcome, now + 1).unwrap_err().code(), code);
+            assert_found(decide(&mut cache, "a", now + 2), "");
         }
     }
 
     #[test]
     fn statuses_outside_http_are_errors_not_truncated_to_a_success() {
         let mut cache = JwksCache::new(Config::default());
-        for status in [0, 99, 600, 65_736, u32::MAX] {
-            let flight = fetch_id(decide(&mut cache, "a", 0));
-            let err = cache.finish(URI, flight, FetchOutcome::Response { status, body: KEYS_A }, 0).unwrap_err();
+        for (at, status) in (0..).zip([0, 99, 600, 65_736, u32::MAX]) {
+            let now = at * MINUTE;
+            let flight = fetch_id(decide(&mut cache, "a", now));
+            let err = cache.finish(URI, flight, FetchOutcome::Response { status, body: KEYS_A }, now).unwrap_err();
             assert_eq!((err.code(), err.status()), ("ERR_JWKS_HTTP_STATUS", Some(status)));
         }
     }
 
     #[test]
-    fn uris_whose_fetches_failed_are_forgotten() {
+    fn uris_whose_fetches_failed_are_remembered_only_up_to_a_bound() {
         let mut cache = JwksCache::new(Config::default());
-        for n in 0..100 {
+        let failing = MAX_REMEMBERED_FAILURES + 500;
+        for n in 0..failing {
             let uri = format!("https://issuer.example/{n}");
             let flight = fetch_id(cache.decide(Input::Given(&uri), Input::Given("a"), 0).unwrap());
             cache.finish(&uri, flight, FetchOutcome::Response { status: 500, body: b"" }, 1).unwrap_err();
         }
-        assert_eq!(cache.entries.len(), 0);
-        // A superseded fetch's body without keys, and an abandoned fetch, leave nothing either.
+        assert_eq!(cache.entries.len(), MAX_REMEMBERED_FAILURES, "each remembered while it backs off, up to the bound");
+        // A remembered failure answers at once while it backs off, then lets a fetch through.
+        let first = "https://issuer.example/0";
+        let again = cache.decide(Input::Given(first), Input::Given("a"), 500).unwrap_err();
+        assert_eq!(again.code(), "ERR_JWKS_HTTP_STATUS");
+        fetch_id(cache.decide(Input::Given(first), Input::Given("a"), 1 + FIRST_BACKOFF_MS).unwrap());
+        cache.clear();
+        // An abandoned fetch leaves nothing.
         let flight = fetch_id(decide(&mut cache, "a", 0));
         assert!(cache.abandon(URI, flight));
         assert!(!cache.abandon(URI, flight), "only once");
@@ -899,10 +1059,113 @@ mod tests {
         assert_eq!(redacted("https://h/a@b"), "https://h/a@b", "an @ in the path is not user information");
     }
 
+    fn refresh_id(decision: Decision) -> FlightId {
+        match decision {
+            Decision::Refresh(id) => id,
+            other => panic!("expected a background refresh, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn c3_a_stale_set_answers_at_once_while_one_refresh_runs_in_the_background() {
+        let mut cache = JwksCache::new(Config { ttl_ms: MINUTE, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let refresh = refresh_id(decide(&mut cache, "a", MINUTE));
+        for now in [MINUTE + 1, MINUTE + 500] {
+            assert_found(decide(&mut cache, "a", now), "answered while the refresh runs, and no second refresh");
+        }
+        let fetched = cache.finish(URI, refresh, ok(KEYS_AB), MINUTE + 600).unwrap();
+        assert!(fetched.stored);
+        assert_found(decide(&mut cache, "b", MINUTE + 601), "the refreshed set is fresh");
+    }
+
+    #[test]
+    fn c3_stale_if_error_serves_the_last_good_set_with_spaced_refreshes_then_fails_closed() {
+        let config = Config { ttl_ms: MINUTE, max_stale_ms: 60 * MINUTE, ..Config::default() };
+        let mut cache = JwksCache::new(config);
+        warm(&mut cache, KEYS_A, 0);
+        let mut refreshes = Vec::new();
+        // Ten minutes of outage, a lookup every 100 ms: answered every time, refreshes spaced out.
+        for now in (MINUTE..11 * MINUTE).step_by(100) {
+            match decide(&mut cache, "a", now) {
+                Decision::Found => {}
+                Decision::Refresh(flight) => {
+                    refreshes.push(now);
+                    cache.finish(URI, flight, FetchOutcome::Response { status: 500, body: b"" }, now).unwrap_err();
+                }
+                other => panic!("{other:?} at {now}"),
+            }
+        }
+        let gaps: Vec<u64> = refreshes.windows(2).map(|pair| pair[1] - pair[0]).collect();
+        assert_eq!(&gaps[..6], [1_000, 2_000, 4_000, 8_000, 16_000, 30_000], "doubling waits");
+        assert!(gaps[6..].iter().all(|&gap| gap == 30_000), "then one every cooldown window: {gaps:?}");
+        // At 0, 1, 3, 7, 15, 31, 61 s, then every 30 s up to 571 s: 24 requests in ten minutes
+        // instead of 6000.
+        assert_eq!(refreshes.len(), 24);
+        // Past maxStaleMs the set is not served: the lookup waits on a fetch, and fails closed.
+        let past = MINUTE + 60 * MINUTE;
+        let flight = match decide(&mut cache, "a", past) {
+            Decision::Fetch(flight) => flight,
+            other => panic!("expected a fetch past maxStaleMs, got {other:?}"),
+        };
+        assert_eq!(cache.finish(URI, flight, FetchOutcome::TimedOut, past).unwrap_err().code(), "ERR_JWKS_TIMEOUT");
+        let failing_fast = cache.decide(Input::Given(URI), Input::Given("a"), past + 1).unwrap_err();
+        assert_eq!(failing_fast.code(), "ERR_JWKS_TIMEOUT", "until the backoff ends, without asking the issuer");
+    }
+
+    #[test]
+    fn c2_a_failing_issuer_is_asked_once_per_backoff_not_on_every_call() {
+        let mut cache = JwksCache::new(Config::default());
+        let flight = fetch_id(decide(&mut cache, "a", 0));
+        cache.finish(URI, flight, FetchOutcome::NetworkError("ECONNREFUSED"), 0).unwrap_err();
+        for now in 1..FIRST_BACKOFF_MS {
+            assert_eq!(cache.decide(Input::Given(URI), Input::Given("a"), now).unwrap_err().code(), "ERR_JWKS_NETWORK");
+        }
+        fetch_id(decide(&mut cache, "a", FIRST_BACKOFF_MS));
+    }
+
+    #[test]
+    fn c2_a_flood_of_unknown_kids_costs_at_most_two_fetches_per_window_and_rotations_still_come_through() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 60 * MINUTE, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let mut fetches = 0;
+        for i in 0..1000 {
+            match decide(&mut cache, &format!("junk-{i}"), 1 + i) {
+                Decision::Found => {}
+                Decision::Fetch(flight) => {
+                    fetches += 1;
+                    cache.finish(URI, flight, ok(KEYS_A), 1 + i).unwrap();
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(fetches, 1, "random kids never come back: one fetch for the whole flood");
+        // The issuer rotates right after: the first token naming the new key is answered from the
+        // set (the window's first slot is spent), the second one fetches it.
+        assert_found(decide(&mut cache, "b", 2_000), "first sighting of the new kid");
+        let flight = fetch_id(decide(&mut cache, "b", 2_001));
+        assert!(cache.finish(URI, flight, ok(KEYS_AB), 2_002).unwrap().stored);
+        assert_found(decide(&mut cache, "b", 2_003), "picked up");
+
+        // Without a flood, two rotations in quick succession are each picked up at once: a
+        // refetch that brings its kid gives its slot back.
+        let mut quiet = JwksCache::new(Config { ttl_ms: 60 * MINUTE, ..Config::default() });
+        warm(&mut quiet, KEYS_A, 0);
+        let flight = fetch_id(decide(&mut quiet, "b", 1_000));
+        quiet.finish(URI, flight, ok(KEYS_AB), 1_000).unwrap();
+        let flight = fetch_id(decide(&mut quiet, "c", 2_000));
+        quiet.finish(URI, flight, ok(br#"{"keys":[{"kty":"EC","kid":"c","x":"3"}]}"#), 2_000).unwrap();
+        assert_found(decide(&mut quiet, "c", 2_001), "the second rotation");
+    }
+
     #[test]
     fn a_zero_ttl_fetches_on_every_lookup() {
         let mut cache = JwksCache::new(Config { ttl_ms: 0, ..Config::default() });
         warm(&mut cache, KEYS_A, 0);
-        fetch_id(decide(&mut cache, "a", 0));
+        // Never fresh: every lookup refreshes it in the background (one at a time).
+        assert!(matches!(decide(&mut cache, "a", 0), Decision::Refresh(_)));
+        let mut strict = JwksCache::new(Config { ttl_ms: 0, max_stale_ms: 0, ..Config::default() });
+        warm(&mut strict, KEYS_A, 0);
+        fetch_id(decide(&mut strict, "a", 0));
     }
 }

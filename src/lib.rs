@@ -2,6 +2,7 @@
 //! `cargo test`), compiled to WebAssembly for Node, Cloudflare Workers and browsers.
 //!
 //! - [`cache`]: freshness, single flight, what a fetch result does to the cache;
+//! - [`refresh_policy`]: when a set may be fetched again (failure backoff, refetch budget);
 //! - [`jwks`]: reading a JWKS response into the keys a kid can find;
 //! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
@@ -22,6 +23,7 @@ pub mod jws_header;
 pub mod key_usability;
 pub mod json_spans;
 pub mod jwks;
+pub mod refresh_policy;
 pub mod strict_json;
 pub mod token;
 pub mod verify_options;

@@ -62,6 +62,8 @@ impl CacheCore {
         max_keys: JsValue,
         max_verified_tokens: JsValue,
         allow_insecure_http: JsValue,
+        max_stale_ms: JsValue,
+        refetch_cooldown_ms: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
@@ -70,6 +72,8 @@ impl CacheCore {
             max_keys: number_input(&max_keys),
             max_verified_tokens: number_input(&max_verified_tokens),
             allow_insecure_http: bool_input(&allow_insecure_http),
+            max_stale_ms: number_input(&max_stale_ms),
+            refetch_cooldown_ms: number_input(&refetch_cooldown_ms),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
         Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
@@ -96,7 +100,8 @@ impl CacheCore {
         self.core.config().max_response_bytes as f64
     }
 
-    /// `{ found: true }` (the key is in the published view), `{ fetch: flight }` or
+    /// `{ found: true }` (answer from the published view), `{ found: true, refresh: flight }`
+    /// (the same, and run that fetch in the background), `{ fetch: flight }` or
     /// `{ join: flight, deadline }`; throws `{ code, message }` for invalid arguments, a bad
     /// clock reading or an ambiguous kid.
     pub fn decide(&mut self, uri: &JsValue, kid: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
@@ -318,6 +323,10 @@ fn decision_object(decision: Decision) -> Object {
     let answer = Object::new();
     match decision {
         Decision::Found => set(&answer, "found", &JsValue::TRUE),
+        Decision::Refresh(flight) => {
+            set(&answer, "found", &JsValue::TRUE);
+            set(&answer, "refresh", &flight.into());
+        }
         Decision::Fetch(flight) => set(&answer, "fetch", &flight.into()),
         Decision::Join { flight, deadline } => {
             set(&answer, "join", &flight.into());

@@ -443,18 +443,29 @@ test('a good cached set survives failed refreshes (500, garbage)', TEST, async (
   assert.equal(issuer.jwksRequests, 2);
   assert.deepEqual((await getKey(cache, issuer.jwksUri, good.kid)).jwk, good);
 
-  issuer.behave('garbage');
-  assert.equal((await getKey(cache, issuer.jwksUri, 'rotated-1')).error?.code, 'ERR_JWKS_INVALID_JSON');
-  assert.equal(issuer.jwksRequests, 3);
-  assert.deepEqual((await getKey(cache, issuer.jwksUri, good.kid)).jwk, good);
-  assert.equal(issuer.jwksRequests, 3, 'answered from the cached set');
+  // While that failure backs off, another miss is answered from the set without a request.
+  assert.equal((await getKey(cache, issuer.jwksUri, 'rotated-2')).jwk, null);
+  assert.equal(issuer.jwksRequests, 2);
 
-  // The issuer recovers: the next miss refetches and finds the new key; the old one stays.
+  // A garbage refresh (of another cache) is an error for the miss, and the set stays.
   issuer.behave('ok');
-  const rotated = issuer.rotate({ keepOld: true });
-  assert.deepEqual((await getKey(cache, issuer.jwksUri, rotated)).jwk, issuer.keys.at(-1));
-  assert.deepEqual((await getKey(cache, issuer.jwksUri, good.kid)).jwk, good);
+  const second = await createCache();
+  assert.deepEqual((await getKey(second, issuer.jwksUri, good.kid)).jwk, good);
+  issuer.behave('garbage');
+  assert.equal((await getKey(second, issuer.jwksUri, 'rotated-1')).error?.code, 'ERR_JWKS_INVALID_JSON');
   assert.equal(issuer.jwksRequests, 4);
+  assert.deepEqual((await getKey(second, issuer.jwksUri, good.kid)).jwk, good);
+  assert.equal(issuer.jwksRequests, 4, 'answered from the cached set');
+
+  // The issuer recovers and rotates: a cache whose refetch window is not spent picks the new
+  // key up at once; the old one stays.
+  issuer.behave('ok');
+  const third = await createCache();
+  assert.deepEqual((await getKey(third, issuer.jwksUri, good.kid)).jwk, good);
+  const rotated = issuer.rotate({ keepOld: true });
+  assert.deepEqual((await getKey(third, issuer.jwksUri, rotated)).jwk, issuer.keys.at(-1));
+  assert.deepEqual((await getKey(third, issuer.jwksUri, good.kid)).jwk, good);
+  assert.equal(issuer.jwksRequests, 6);
 });
 
 test('an issuer that never answers is ERR_JWKS_TIMEOUT after timeoutMs', TEST, async () => {

@@ -70,7 +70,9 @@ for (const [label, options, ttlMs] of [
 ]) {
   test(`a set is fresh for exactly ${label}, then fetched again (host clock)`, async () => {
     const clock = manualClock();
-    const cache = createJwksCache({ ...options, now: clock.read });
+    // maxStaleMs: 0: an expired set is fetched again before it answers (the stale-serving rules
+    // are tested in resilience.test.js).
+    const cache = createJwksCache({ ...options, maxStaleMs: 0, now: clock.read });
     await cache.getKey(issuer.jwksUri, 'ec-1');
     clock.now += ttlMs - 1;
     await cache.getKey(issuer.jwksUri, 'ec-1');
@@ -126,7 +128,7 @@ test('concurrent lookups of unknown kids on a warm cache share one refetch', asy
 
 test('expiry under load: one refresh for every caller', async () => {
   const clock = manualClock();
-  const cache = createJwksCache({ ttlMs: 1000, now: clock.read });
+  const cache = createJwksCache({ ttlMs: 1000, maxStaleMs: 0, now: clock.read });
   await cache.getKey(issuer.jwksUri, 'ec-1');
   clock.now += 1000;
   issuer.behave('slow', 50);
@@ -227,9 +229,11 @@ test('a hanging issuer rejects with ERR_JWKS_TIMEOUT after timeoutMs instead of 
 
 test('a failed refresh never throws away the good cached set', async () => {
   const clock = manualClock();
-  const cache = createJwksCache({ ttlMs: 60_000, timeoutMs: 200, now: clock.read });
+  const cache = createJwksCache({ ttlMs: 600_000, maxStaleMs: 60_000, timeoutMs: 200, now: clock.read });
   const good = await cache.getKey(issuer.jwksUri, 'ec-1');
   for (const [mode, value] of [['status', 500], ['garbage'], ['hang'], ['body', '{"keys":{"kid":"ec-1"}}'], ['body', '{"error":"maintenance"}']]) {
+    // A refetch window (and any backoff) later each time.
+    clock.now += 31_000;
     issuer.behave(mode, value);
     const refetched = cache.getKey(issuer.jwksUri, 'rotated-kid');
     if (mode === 'body') assert.equal(await refetched, null, 'a body without a keys array answers as an empty set');
@@ -239,11 +243,17 @@ test('a failed refresh never throws away the good cached set', async () => {
     assert.equal(await cache.getKey(issuer.jwksUri, 'ec-1'), good, `still cached after ${mode}`);
     assert.equal(issuer.jwksRequests, before, 'answered from the cache');
   }
-  // Past the TTL a failing refresh is an error (no unbounded stale keys), the set stays for later.
-  clock.now += 60_000;
+  // Past the TTL and maxStaleMs a failing refresh is an error (no unbounded stale keys), the set
+  // stays for later.
+  clock.now += 600_000 + 60_000;
   issuer.behave('status', 503);
   await assert.rejects(cache.getKey(issuer.jwksUri, 'ec-1'), { code: 'ERR_JWKS_HTTP_STATUS', status: 503 });
   issuer.behave('ok');
+  // While the failures back off, calls fail at once without asking the issuer; after, it is asked.
+  const asked = issuer.jwksRequests;
+  await assert.rejects(cache.getKey(issuer.jwksUri, 'ec-1'), { code: 'ERR_JWKS_HTTP_STATUS', status: 503 });
+  assert.equal(issuer.jwksRequests, asked);
+  clock.now += 30_000;
   assert.deepEqual(await cache.getKey(issuer.jwksUri, 'ec-1'), good);
 });
 

@@ -125,8 +125,14 @@ test('errors keep their class, code and message; a good set survives a failed re
     isCacheError: true,
   });
   assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  // While that failure backs off, another miss is answered from the set, without a request.
+  assert.equal((await getKey('rotated')).jwk, null);
+  assert.equal(issuer.jwksRequests, 2);
+  // Past it, the miss refetches (its second slot of the window: the kid was seen missing).
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
   issuer.behave('garbage');
   assert.equal((await getKey('rotated')).error.code, 'ERR_JWKS_INVALID_JSON');
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the good set stays');
   const missingKid = (await getKey(undefined)).error;
   assert.deepEqual([missingKid.code, missingKid.message], ['ERR_KID_MISSING', 'Token missing key id']);
   const missingUri = (await getKey('ec-1', { uri: null })).error;
@@ -163,6 +169,8 @@ test('the client of the request that started a fetch goes away: no other request
     else assert.equal(answer.error.code, 'ERR_JWKS_TIMEOUT', JSON.stringify(answer));
   }
   t.diagnostic(`leader: ${(await leader)?.name}; JWKS requests: ${issuer.jwksRequests}`);
+  // Past the backoff of that failure (1 s), the next request fetches and gets the key.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
   assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the next request gets the key');
 });
 
@@ -230,6 +238,20 @@ test('B4: a plain-http URI of another host than loopback is ERR_JWKS_URI_INVALID
   const { error } = await getKey('ec-1', { uri: 'http://issuer.example/.well-known/jwks.json' });
   assert.deepEqual([error?.name, error?.code], ['JwksArgumentError', 'ERR_JWKS_URI_INVALID'], JSON.stringify(error));
   assert.deepEqual(await fetchesOf(mf), []);
+});
+
+test('C3 stale-while-revalidate and stale-if-error in workerd: past the TTL keys are answered at once while one refresh runs, and through an outage', async () => {
+  await (await mf.dispatchFetch('http://worker/reset?ttlMs=1000&maxStaleMs=60000')).text();
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  issuer.behave('slow', 1_000);
+  const started = performance.now();
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  assert.ok(performance.now() - started < 700, 'answered from the stale set, not after the 1 s refresh');
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  issuer.behave('status', 500);
+  for (let i = 0; i < 5; i++) assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the last good set serves while the issuer fails');
+  assert.ok(issuer.jwksRequests <= 4, `failing refreshes are spaced out: ${issuer.jwksRequests} requests`);
 });
 
 /** Polls until `check()` is truthy, at most `ms`. */

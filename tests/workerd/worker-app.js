@@ -7,8 +7,8 @@
 //                             options.jwksUri, options)`, the package's own shared cache);
 //                             options.currentDate, when given, is ms since the epoch.
 //                             -> { payload, protectedHeader, key, keyFrozen } or 500 { error }
-//   GET /reset?timeoutMs=&refuseCurve=
-//                          -> a new cache with that fetch timeout; forgets the recorded fetches
+//   GET /reset?timeoutMs=&ttlMs=&maxStaleMs=&refuseCurve=
+//                          -> a new cache with those options; forgets the recorded fetches
 //                             and crypto calls; refuseCurve=P-521 makes crypto.subtle.importKey
 //                             refuse that curve from then on, as a runtime without it would
 //   GET /crypto-calls      -> { importKey, verify }: calls of crypto.subtle's since the last reset
@@ -78,8 +78,9 @@ export default {
     const url = new URL(request.url);
     const param = (name) => url.searchParams.get(name) ?? undefined;
     if (url.pathname === '/reset') {
-      const timeoutMs = param('timeoutMs');
-      cache = createJwksCache(timeoutMs ? { timeoutMs: Number(timeoutMs) } : {});
+      const options = {};
+      for (const name of ['timeoutMs', 'ttlMs', 'maxStaleMs']) if (param(name)) options[name] = Number(param(name));
+      cache = createJwksCache(options);
       fetches.length = 0;
       cryptoCalls.importKey = cryptoCalls.verify = 0;
       refuseCurve = param('refuseCurve') ?? null;

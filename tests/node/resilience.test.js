@@ -1,0 +1,128 @@
+// Staying up when the issuer does not, and never hammering it (issue 11, ATTACKS.md C2, C3):
+// stale-while-revalidate, stale-if-error up to maxStaleMs then failing closed, failures backing
+// off, and the refetch budget that tells a key rotation from a flood of made-up kids. Against a
+// real issuer on 127.0.0.1 that fails, hangs and rotates; the clock is the cache's `now` option.
+
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createJwksCache } from 'jwks-cache';
+import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
+
+let issuer;
+before(async () => {
+  issuer = await startJwksServer();
+});
+after(() => issuer.close());
+beforeEach(() => {
+  issuer.setKeys([makePublicJwk('EC', 'k1')]);
+  issuer.behave('ok');
+  issuer.resetCounts();
+});
+
+const MINUTE = 60_000;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+test('stale-while-revalidate: past the TTL a known kid is answered at once while one refresh runs in the background', async () => {
+  let now = 1_700_000_000_000;
+  const cache = createJwksCache({ ttlMs: MINUTE, now: () => now });
+  const k1 = await cache.getKey(issuer.jwksUri, 'k1');
+  now += MINUTE;
+  issuer.behave('slow', 500);
+  issuer.setKeys([...issuer.keys, makePublicJwk('EC', 'k2')]);
+  const started = performance.now();
+  const answers = await Promise.all(Array.from({ length: 100 }, () => cache.getKey(issuer.jwksUri, 'k1')));
+  assert.ok(performance.now() - started < 250, 'nobody waited on the 500 ms refresh');
+  assert.ok(answers.every((jwk) => jwk === k1));
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  assert.equal(issuer.jwksRequests, 2, 'one refresh for the 100 callers');
+  // The refreshed set answers from then on, fresh again.
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k2')).kid, 'k2');
+  assert.equal(issuer.jwksRequests, 2);
+});
+
+for (const [outage, mode, value] of [['500', 'status', 500], ['garbage', 'garbage'], ['hang', 'hang']]) {
+  test(`stale-if-error (${outage}): the last good set serves for maxStaleMs, refreshes spaced out, then the cache fails closed`, async () => {
+    let now = 1_700_000_000_000;
+    const cache = createJwksCache({ ttlMs: MINUTE, maxStaleMs: 10 * MINUTE, timeoutMs: 200, now: () => now });
+    const k1 = await cache.getKey(issuer.jwksUri, 'k1');
+    issuer.behave(mode, value);
+    // Nine minutes of outage past the TTL, a lookup every 10 s: all answered, none waiting. (The
+    // pause after each lets the background refresh end in real time, as the simulated clock
+    // jumps: a hanging one after its 200 ms timeout.)
+    for (let at = MINUTE; at < 10 * MINUTE; at += 10_000) {
+      now = 1_700_000_000_000 + at;
+      const started = performance.now();
+      assert.equal(await cache.getKey(issuer.jwksUri, 'k1'), k1);
+      assert.ok(performance.now() - started < 100, 'answered from the stale set at once');
+      await new Promise((resolve) => setTimeout(resolve, mode === 'hang' ? 260 : 30));
+    }
+    // Waits of 1, 2, 4, 8, 16, then 30 s: about 22 requests in 9 minutes, instead of one a lookup.
+    assert.ok(issuer.jwksRequests <= 1 + 24, `${issuer.jwksRequests} requests`);
+    // Past TTL + maxStaleMs the set is not served: fail closed with the issuer's error.
+    now = 1_700_000_000_000 + 11 * MINUTE + 31_000;
+    const expected = { 500: 'ERR_JWKS_HTTP_STATUS', garbage: 'ERR_JWKS_INVALID_JSON', hang: 'ERR_JWKS_TIMEOUT' }[outage];
+    await assert.rejects(cache.getKey(issuer.jwksUri, 'k1'), { code: expected });
+    // The issuer recovers: past the backoff, the set is fetched again.
+    issuer.behave('ok');
+    now += 31_000;
+    assert.deepEqual(await cache.getKey(issuer.jwksUri, 'k1'), k1);
+  });
+}
+
+test('a failing issuer on a cold cache is asked once per backoff, not once per call', async () => {
+  let now = 1_700_000_000_000;
+  const cache = createJwksCache({ now: () => now });
+  issuer.behave('status', 503);
+  const failures = await Promise.allSettled(Array.from({ length: 50 }, () => cache.getKey(issuer.jwksUri, 'k1')));
+  assert.ok(failures.every((r) => r.status === 'rejected' && r.reason.status === 503));
+  for (let i = 0; i < 50; i++) await assert.rejects(cache.getKey(issuer.jwksUri, 'k1'), { status: 503 });
+  assert.equal(issuer.jwksRequests, 1, 'the 100 calls within the backoff cost one request');
+  issuer.behave('ok');
+  now += 1_000;
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+});
+
+test('C2: a flood of 1000 unknown kids costs at most 2 requests per window, answers at once, and a rotation after it is picked up by its second token', async () => {
+  let now = 1_700_000_000_000;
+  const cache = createJwksCache({ ttlMs: 60 * MINUTE, now: () => now });
+  await cache.getKey(issuer.jwksUri, 'k1');
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) assert.equal(await cache.getKey(issuer.jwksUri, `junk-${i}-${Math.random()}`), null);
+  assert.ok(performance.now() - started < 1_000, 'the misses were answered from the set, not after requests');
+  assert.equal(issuer.jwksRequests, 2, 'the cold fetch and one refetch');
+  // The legitimate kid is answered throughout, without a request.
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  // The issuer rotates now: the first token naming the new key is answered from the set, the
+  // second one (a kid seen missing before) refetches.
+  const k2 = issuer.rotate({ keepOld: true });
+  assert.equal(await cache.getKey(issuer.jwksUri, k2), null);
+  assert.equal((await cache.getKey(issuer.jwksUri, k2)).kid, k2);
+  assert.equal(issuer.jwksRequests, 3);
+  // That refetch brought its kid (a rotation) and gave its slot back: a flood that repeats its
+  // kids takes it once more, and then the window is spent.
+  for (let i = 0; i < 100; i++) await cache.getKey(issuer.jwksUri, `again-${i % 3}`);
+  assert.equal(issuer.jwksRequests, 4);
+  // The next window has a budget again: a rotation is picked up at once.
+  now += 30_000;
+  const k3 = issuer.rotate({ keepOld: true });
+  assert.equal((await cache.getKey(issuer.jwksUri, k3)).kid, k3, 'a new window: at once');
+  assert.equal(issuer.jwksRequests, 5);
+});
+
+test('C2: two key rotations in quick succession are each picked up by the first token naming the new key', async () => {
+  const now = 1_700_000_000_000;
+  const cache = createJwksCache({ ttlMs: 60 * MINUTE, now: () => now });
+  await cache.getKey(issuer.jwksUri, 'k1');
+  for (let rotation = 0; rotation < 3; rotation++) {
+    const kid = issuer.rotate();
+    assert.equal((await cache.getKey(issuer.jwksUri, kid)).kid, kid, `rotation ${rotation + 1}`);
+  }
+  assert.equal(issuer.jwksRequests, 4);
+});
+
+test('options: maxStaleMs and refetchCooldownMs are checked', () => {
+  for (const options of [{ maxStaleMs: -1 }, { maxStaleMs: 1.5 }, { maxStaleMs: 8 * 24 * 60 * MINUTE }, { refetchCooldownMs: 999 }, { refetchCooldownMs: '30000' }]) {
+    assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(options));
+  }
+  createJwksCache({ maxStaleMs: 0, refetchCooldownMs: 1_000 });
+});
