@@ -53,8 +53,10 @@ pub struct CacheCore {
 
 #[wasm_bindgen]
 impl CacheCore {
-    /// Throws `{ code, message }` for an invalid option.
+    /// Throws `{ code, message }` for an invalid option. The options come one by one, as the
+    /// host read them (a JS object would let its getters run inside wasm).
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         ttl_ms: JsValue,
         timeout_ms: JsValue,
