@@ -36,11 +36,13 @@ export class JwksCache {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, fetch, now;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries;
+    let fetch, now;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
-      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, fetch, now } =
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries } =
         options);
+      ({ fetch, now } = options);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -49,7 +51,7 @@ export class JwksCache {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
-    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs];
+    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
     } catch (thrown) {
@@ -156,6 +158,8 @@ export class JwksCache {
     for (;;) {
       const now = this.#readClock();
       const decision = this.#useCore((core) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
+      // URIs the core forgot to make room (maxEntries): their views go too.
+      if (decision.evicted !== undefined) for (const uri of decision.evicted) this.#views.delete(uri);
       if (decision.found) {
         // The cached set answers (stale, or without the kid when the refetch budget is spent);
         // a stale one is refreshed in the background, nobody waiting on it.

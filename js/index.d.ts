@@ -62,6 +62,8 @@ export interface JwksCacheOptions {
    * fetches, in ms. Default 30000. 1000 to 3600000.
    */
   refetchCooldownMs?: number;
+  /** Most URIs kept; past it, the least recently looked up is forgotten. Default 100. 1 to 100000. */
+  maxEntries?: number;
 }
 
 /** The asymmetric JWS algorithms `verify` implements. */

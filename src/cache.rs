@@ -58,10 +58,11 @@ pub const MAX_MAX_STALE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// fetches (see [`crate::refresh_policy`]).
 pub const DEFAULT_REFETCH_COOLDOWN_MS: u64 = 30_000;
 pub const MAX_REFETCH_COOLDOWN_MS: u64 = 60 * 60 * 1000;
-/// URIs without a set whose failure is remembered (to fail fast while it backs off); past this
-/// many entries, a URI that never had a set is not remembered, so that made-up URIs cannot grow
-/// the cache.
-pub const MAX_REMEMBERED_FAILURES: usize = 1_000;
+/// The default bound of the URIs the cache keeps (with a set, a fetch or a failure backing off):
+/// past it, the least recently looked-up one is forgotten, so that an app deriving URIs from
+/// tokens cannot be made to grow the cache. A set costs up to `maxResponseBytes` of key objects.
+pub const DEFAULT_MAX_ENTRIES: u64 = 100;
+pub const MAX_MAX_ENTRIES: u64 = 100_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
 
@@ -96,6 +97,8 @@ pub struct Config {
     pub max_stale_ms: u64,
     /// The refetch budget's window for unknown kids, and the longest backoff.
     pub refetch_cooldown_ms: u64,
+    /// How many URIs are kept (least recently looked up forgotten first).
+    pub max_entries: u64,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             allow_insecure_http: false,
             max_stale_ms: DEFAULT_MAX_STALE_MS,
             refetch_cooldown_ms: DEFAULT_REFETCH_COOLDOWN_MS,
+            max_entries: DEFAULT_MAX_ENTRIES,
         }
     }
 }
@@ -124,6 +128,7 @@ pub struct Options {
     pub allow_insecure_http: Input<bool>,
     pub max_stale_ms: Input<f64>,
     pub refetch_cooldown_ms: Input<f64>,
+    pub max_entries: Input<f64>,
 }
 
 impl Default for Options {
@@ -137,6 +142,7 @@ impl Default for Options {
             allow_insecure_http: Input::Absent,
             max_stale_ms: Input::Absent,
             refetch_cooldown_ms: Input::Absent,
+            max_entries: Input::Absent,
         }
     }
 }
@@ -184,6 +190,7 @@ impl Config {
                 MAX_REFETCH_COOLDOWN_MS,
                 DEFAULT_REFETCH_COOLDOWN_MS,
             )?,
+            max_entries: whole("maxEntries", "URIs", options.max_entries, 1, MAX_MAX_ENTRIES, DEFAULT_MAX_ENTRIES)?,
         })
     }
 }
@@ -274,6 +281,8 @@ struct Entry {
     /// The failures of the last fetches, in a row, while they back off.
     backoff: Option<Backoff<CacheError>>,
     misses: MissBudget,
+    /// When the URI was last looked up, in lookups (the LRU order of `maxEntries`).
+    last_used: u64,
 }
 
 impl Entry {
@@ -326,11 +335,15 @@ pub struct JwksCache {
     config: Config,
     entries: HashMap<String, Entry>,
     last_flight: FlightId,
+    /// Lookups so far: the clock of the LRU order.
+    lookups: u64,
+    /// URIs forgotten to make room, not yet told to the host.
+    evicted: Vec<String>,
 }
 
 impl JwksCache {
     pub fn new(config: Config) -> Self {
-        JwksCache { config, entries: HashMap::new(), last_flight: 0 }
+        JwksCache { config, entries: HashMap::new(), last_flight: 0, lookups: 0, evicted: Vec::new() }
     }
 
     pub fn config(&self) -> Config {
@@ -353,7 +366,9 @@ impl JwksCache {
 
     fn decide_for(&mut self, uri: &str, kid: Option<&str>, now: Millis) -> Result<Decision, CacheError> {
         let window = self.config.refetch_cooldown_ms;
+        self.lookups += 1;
         if let Some(entry) = self.entries.get_mut(uri) {
+            entry.last_used = self.lookups;
             if let Some(set) = entry.set.as_ref().filter(|set| set.is_usable(now)) {
                 let fresh = set.is_fresh(now);
                 let lookup = kid.map_or(KeyLookup::Absent, |kid| set.keys.lookup(kid));
@@ -402,8 +417,28 @@ impl JwksCache {
     fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
         let flight = Flight { id: self.last_flight, started: now, deadline: now.saturating_add(self.config.longest_flight_ms()), miss };
-        self.entries.entry(uri.to_owned()).or_default().flight = Some(flight);
+        if !self.entries.contains_key(uri) {
+            self.make_room();
+        }
+        let entry = self.entries.entry(uri.to_owned()).or_default();
+        entry.flight = Some(flight);
+        entry.last_used = self.lookups;
         self.last_flight
+    }
+
+    /// Forgets the least recently looked-up URI when the cache holds `maxEntries` of them, and
+    /// notes it for the host (which drops its view of it: see [`take_evicted`](Self::take_evicted)).
+    fn make_room(&mut self) {
+        while self.entries.len() as u64 >= self.config.max_entries {
+            let Some(oldest) = self.entries.iter().min_by_key(|(_, entry)| entry.last_used).map(|(uri, _)| uri.clone()) else { return };
+            self.entries.remove(&oldest);
+            self.evicted.push(oldest);
+        }
+    }
+
+    /// The URIs forgotten to make room since the last call: the host drops what it keeps of them.
+    pub fn take_evicted(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.evicted)
     }
 
     /// Takes the result of the fetch that [`decide`](Self::decide) asked for.
@@ -454,11 +489,10 @@ impl JwksCache {
         Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
     }
 
-    /// Records a failed fetch of `uri`: the next one waits (see [`Backoff`]). A URI that never had
-    /// a set is remembered only while the cache is small, so that made-up URIs cannot grow it.
+    /// Records a failed fetch of `uri`: the next one waits (see [`Backoff`]). The entry stays for
+    /// that, within `maxEntries`.
     fn back_off(&mut self, uri: &str, error: CacheError, now: Millis) {
-        let few = self.entries.len() <= MAX_REMEMBERED_FAILURES;
-        if let Some(entry) = self.entries.get_mut(uri).filter(|entry| entry.set.is_some() || few) {
+        if let Some(entry) = self.entries.get_mut(uri) {
             entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), error, now, self.config.refetch_cooldown_ms));
         }
     }
@@ -899,6 +933,7 @@ mod tests {
             allow_insecure_http: Input::Given(true),
             max_stale_ms: Input::Given(0.0),
             refetch_cooldown_ms: Input::Given(5_000.0),
+            max_entries: Input::Given(7.0),
         });
         let expected = Config {
             ttl_ms: 600_000,
@@ -909,6 +944,7 @@ mod tests {
             allow_insecure_http: true,
             max_stale_ms: 0,
             refetch_cooldown_ms: 5_000,
+            max_entries: 7,
         };
         assert_eq!(set, Ok(expected));
         let http = Config::from_options(Options { allow_insecure_http: Input::WrongType, ..Options::default() });
@@ -1013,15 +1049,15 @@ mod tests {
     #[test]
     fn uris_whose_fetches_failed_are_remembered_only_up_to_a_bound() {
         let mut cache = JwksCache::new(Config::default());
-        let failing = MAX_REMEMBERED_FAILURES + 500;
-        for n in 0..failing {
+        for n in 0..DEFAULT_MAX_ENTRIES + 500 {
             let uri = format!("https://issuer.example/{n}");
             let flight = fetch_id(cache.decide(Input::Given(&uri), Input::Given("a"), 0).unwrap());
             cache.finish(&uri, flight, FetchOutcome::Response { status: 500, body: b"" }, 1).unwrap_err();
         }
-        assert_eq!(cache.entries.len(), MAX_REMEMBERED_FAILURES, "each remembered while it backs off, up to the bound");
+        assert_eq!(cache.entries.len() as u64, DEFAULT_MAX_ENTRIES, "each remembered while it backs off, up to maxEntries");
+        assert_eq!(cache.take_evicted().len(), 500);
         // A remembered failure answers at once while it backs off, then lets a fetch through.
-        let first = "https://issuer.example/0";
+        let first = "https://issuer.example/599";
         let again = cache.decide(Input::Given(first), Input::Given("a"), 500).unwrap_err();
         assert_eq!(again.code(), "ERR_JWKS_HTTP_STATUS");
         fetch_id(cache.decide(Input::Given(first), Input::Given("a"), 1 + FIRST_BACKOFF_MS).unwrap());
@@ -1156,6 +1192,30 @@ mod tests {
         let flight = fetch_id(decide(&mut quiet, "c", 2_000));
         quiet.finish(URI, flight, ok(br#"{"keys":[{"kty":"EC","kid":"c","x":"3"}]}"#), 2_000).unwrap();
         assert_found(decide(&mut quiet, "c", 2_001), "the second rotation");
+    }
+
+    #[test]
+    fn max_entries_forgets_the_least_recently_looked_up_uri_and_tells_the_host() {
+        let mut cache = JwksCache::new(Config { max_entries: 3, ..Config::default() });
+        let uri = |n: u32| format!("https://issuer.example/{n}");
+        for n in 0..3 {
+            let flight = fetch_id(cache.decide(Input::Given(&uri(n)), Input::Given("a"), 0).unwrap());
+            cache.finish(&uri(n), flight, ok(KEYS_A), 0).unwrap();
+        }
+        // 0 is looked up again: 1 is now the least recently used.
+        assert_found(cache.decide(Input::Given(&uri(0)), Input::Given("a"), 1).unwrap(), "");
+        let flight = fetch_id(cache.decide(Input::Given(&uri(3)), Input::Given("a"), 2).unwrap());
+        cache.finish(&uri(3), flight, ok(KEYS_A), 2).unwrap();
+        assert_eq!(cache.take_evicted(), [uri(1)]);
+        assert!(cache.take_evicted().is_empty(), "told once");
+        assert_eq!(cache.len(), 3);
+        fetch_id(cache.decide(Input::Given(&uri(1)), Input::Given("a"), 3).unwrap());
+        assert_eq!(cache.take_evicted(), [uri(2)]);
+        // 100,000 made-up URIs leave the cache at its bound.
+        for n in 10..100_010 {
+            let _ = cache.decide(Input::Given(&uri(n)), Input::Given("a"), 4);
+        }
+        assert_eq!(cache.entries.len(), 3);
     }
 
     #[test]

@@ -66,6 +66,7 @@ impl CacheCore {
         allow_insecure_http: JsValue,
         max_stale_ms: JsValue,
         refetch_cooldown_ms: JsValue,
+        max_entries: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
@@ -76,6 +77,7 @@ impl CacheCore {
             allow_insecure_http: bool_input(&allow_insecure_http),
             max_stale_ms: number_input(&max_stale_ms),
             refetch_cooldown_ms: number_input(&refetch_cooldown_ms),
+            max_entries: number_input(&max_entries),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
         Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
@@ -112,7 +114,7 @@ impl CacheCore {
         let kid_input = kid_text.input();
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide(uri_input, kid_input, now).map_err(to_js_error)?;
-        Ok(decision_object(decision))
+        Ok(decision_object(decision, self.core.take_evicted()))
     }
 
     /// The same for a token without a kid: `found` when a fresh set is cached, whatever it holds.
@@ -121,7 +123,7 @@ impl CacheCore {
         let uri_text = HostText::read(uri, MAX_URI_BYTES);
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide_any(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
-        Ok(decision_object(decision))
+        Ok(decision_object(decision, self.core.take_evicted()))
     }
 
     /// Reports a response to the fetch `flight`; returns where the keys of the set it read stand
@@ -321,8 +323,17 @@ pub fn signature_invalid(alg: usize) -> JsValue {
     to_js_error(CacheError::SignatureInvalid(format!("it does not verify as {name} with the selected key")))
 }
 
-fn decision_object(decision: Decision) -> Object {
+/// The decision as the host reads it, with `evicted`: the URIs forgotten to make room for this
+/// lookup's (the host drops its views of them).
+fn decision_object(decision: Decision, evicted: Vec<String>) -> Object {
     let answer = Object::new();
+    if !evicted.is_empty() {
+        let uris = Array::new();
+        for uri in evicted {
+            uris.push(&uri.into());
+        }
+        set(&answer, "evicted", &uris);
+    }
     match decision {
         Decision::Found => set(&answer, "found", &JsValue::TRUE),
         Decision::Refresh(flight) => {
