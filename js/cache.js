@@ -36,11 +36,11 @@ export class JwksCache {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
-    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries;
+    let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
     let fetch, now;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
-      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries } =
+      ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
       ({ fetch, now } = options);
     } catch (cause) {
@@ -51,7 +51,18 @@ export class JwksCache {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
-    this.#coreOptions = [ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries];
+    this.#coreOptions = [
+      ttlMs,
+      timeoutMs,
+      maxResponseBytes,
+      maxKeys,
+      maxVerifiedTokens,
+      allowInsecureHttp,
+      maxStaleMs,
+      refetchCooldownMs,
+      maxEntries,
+      maxRetries,
+    ];
     try {
       this.#core = new CacheCore(...this.#coreOptions);
     } catch (thrown) {
@@ -232,7 +243,15 @@ export class JwksCache {
     let result;
     try {
       const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
-      result = this.#report(core, uri, flight, await fetchJwks(this.#fetch, uri, limits));
+      let outcome = await fetchJwks(this.#fetch, uri, limits);
+      // A failure that may pass is tried again, as often and after as long as the core says,
+      // within the fetch's timeout.
+      for (let plan; (plan = this.#retryPlan(core, uri, flight, outcome)) !== undefined; ) {
+        const [wait, budget] = plan;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        outcome = await fetchJwks(this.#fetch, uri, { ...limits, timeoutMs: budget });
+      }
+      result = this.#report(core, uri, flight, outcome);
     } catch (unexpected) {
       // A bug, not an answer (the views disagreeing with the core, say): the state it leaves
       // cannot be trusted, so it is dropped as for a trap, and no waiting caller hangs on it.
@@ -242,6 +261,19 @@ export class JwksCache {
     waiters.delete(flight);
     if (callbacks !== undefined) for (const settle of callbacks) settle(result);
     return result;
+  }
+
+  /** The core's plan to retry a failed attempt ([wait, budget] in ms), or undefined. */
+  #retryPlan(core, uri, flight, outcome) {
+    if (core !== this.#core || (outcome.failed === undefined && outcome.status >= 200 && outcome.status <= 299)) return undefined;
+    let now;
+    try {
+      now = this.#now();
+    } catch {
+      return undefined;
+    }
+    const status = outcome.failed === undefined ? outcome.status : NaN;
+    return core.retry(uri, flight, status, outcome.failed ?? '', outcome.retryAfter, Math.random(), now);
   }
 
   #report(core, uri, flight, outcome) {

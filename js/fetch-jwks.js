@@ -5,7 +5,7 @@
 import { describe } from './errors.js';
 
 /**
- * @typedef {{ status: number, body: Uint8Array }} JwksResponse
+ * @typedef {{ status: number, body: Uint8Array, retryAfter?: string }} JwksResponse
  * @typedef {{ failed: 'network' | 'timeout' | 'too-large' | 'redirect', detail: string }} JwksFailure
  * @returns {Promise<JwksResponse | JwksFailure>}
  */
@@ -61,12 +61,23 @@ async function request(fetchImpl, uri, signal, maxBytes, quirks) {
   // Anything but a number (a custom fetch may give anything) goes to the core as NaN: not a status.
   const status = typeof response.status === 'number' ? response.status : NaN;
   if (!(status >= 200 && status <= 299)) {
-    // Only the status matters; release the connection instead of reading an error page.
+    // Only the status (and when to try again) matters; release the connection instead of
+    // reading an error page.
     response.body?.cancel().catch(() => {});
-    return { status, body: NO_BODY };
+    return { status, body: NO_BODY, retryAfter: retryAfterOf(response) };
   }
   const body = await readBounded(response, maxBytes, signal);
   return body === undefined ? TOO_LARGE : { status, body };
+}
+
+/** The Retry-After header, bounded, or undefined (a custom fetch's response may have no headers). */
+function retryAfterOf(response) {
+  try {
+    const value = response.headers?.get('retry-after');
+    return typeof value === 'string' ? value.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isCacheMemberRefusal(error) {

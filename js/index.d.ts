@@ -64,6 +64,11 @@ export interface JwksCacheOptions {
   refetchCooldownMs?: number;
   /** Most URIs kept; past it, the least recently looked up is forgotten. Default 100. 1 to 100000. */
   maxEntries?: number;
+  /**
+   * Retries of a fetch that failed with a network error, a 5xx or a 429 (after its Retry-After),
+   * with doubling jittered waits from 100 ms, within `timeoutMs`. Default 2. 0 to 5.
+   */
+  maxRetries?: number;
 }
 
 /** The asymmetric JWS algorithms `verify` implements. */

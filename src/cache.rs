@@ -62,6 +62,15 @@ pub const MAX_REFETCH_COOLDOWN_MS: u64 = 60 * 60 * 1000;
 /// past it, the least recently looked-up one is forgotten, so that an app deriving URIs from
 /// tokens cannot be made to grow the cache. A set costs up to `maxResponseBytes` of key objects.
 pub const DEFAULT_MAX_ENTRIES: u64 = 100;
+/// Retries of a fetch that failed for a reason that may pass (a network error, 5xx, 429), within
+/// the fetch's `timeoutMs`.
+pub const DEFAULT_MAX_RETRIES: u64 = 2;
+pub const MAX_MAX_RETRIES: u64 = 5;
+/// The wait before the first retry; it doubles with each one, jittered (half of it, plus a random
+/// part of the other half, so that many caches do not retry in step).
+pub const FIRST_RETRY_MS: u64 = 100;
+/// A retry is only worth it with at least this much of the fetch's budget left for it.
+pub const MIN_ATTEMPT_MS: u64 = 250;
 pub const MAX_MAX_ENTRIES: u64 = 100_000;
 /// The latest time a clock may give: the end of the JS `Date` range (year 275760).
 pub const MAX_CLOCK_MS: f64 = 8.64e15;
@@ -99,6 +108,8 @@ pub struct Config {
     pub refetch_cooldown_ms: u64,
     /// How many URIs are kept (least recently looked up forgotten first).
     pub max_entries: u64,
+    /// Retries of a failed fetch within its timeout.
+    pub max_retries: u64,
 }
 
 impl Default for Config {
@@ -113,6 +124,7 @@ impl Default for Config {
             max_stale_ms: DEFAULT_MAX_STALE_MS,
             refetch_cooldown_ms: DEFAULT_REFETCH_COOLDOWN_MS,
             max_entries: DEFAULT_MAX_ENTRIES,
+            max_retries: DEFAULT_MAX_RETRIES,
         }
     }
 }
@@ -129,6 +141,7 @@ pub struct Options {
     pub max_stale_ms: Input<f64>,
     pub refetch_cooldown_ms: Input<f64>,
     pub max_entries: Input<f64>,
+    pub max_retries: Input<f64>,
 }
 
 impl Default for Options {
@@ -143,6 +156,7 @@ impl Default for Options {
             max_stale_ms: Input::Absent,
             refetch_cooldown_ms: Input::Absent,
             max_entries: Input::Absent,
+            max_retries: Input::Absent,
         }
     }
 }
@@ -191,6 +205,7 @@ impl Config {
                 DEFAULT_REFETCH_COOLDOWN_MS,
             )?,
             max_entries: whole("maxEntries", "URIs", options.max_entries, 1, MAX_MAX_ENTRIES, DEFAULT_MAX_ENTRIES)?,
+            max_retries: whole("maxRetries", "retries", options.max_retries, 0, MAX_MAX_RETRIES, DEFAULT_MAX_RETRIES)?,
         })
     }
 }
@@ -245,6 +260,21 @@ pub enum Decision {
     /// A fetch for this URI is running: wait for its result, but not past `deadline`; a caller
     /// still waiting then calls `decide` again.
     Join { flight: FlightId, deadline: Millis },
+}
+
+/// Why an attempt of a fetch failed, as [`JwksCache::retry`] weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryCause<'a> {
+    /// An answer with this status, and its `Retry-After` header, if any.
+    Status(u32, Option<&'a str>),
+    /// No answer (connection refused, reset, DNS...).
+    Network,
+}
+
+/// Half of `wait`, plus `random` (0 to 1) of the other half.
+fn jittered(wait: u64, random: f64) -> u64 {
+    let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.5 };
+    wait / 2 + ((wait / 2) as f64 * random) as u64
 }
 
 /// What a fetch brought back, as the host saw it.
@@ -322,6 +352,8 @@ struct Flight {
     deadline: Millis,
     /// The kid and budget slot of a refetch for a kid missing from the set.
     miss: Option<(String, MissSlot)>,
+    /// Retries made so far.
+    retries: u32,
 }
 
 impl Flight {
@@ -416,7 +448,8 @@ impl JwksCache {
 
     fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
-        let flight = Flight { id: self.last_flight, started: now, deadline: now.saturating_add(self.config.longest_flight_ms()), miss };
+        let deadline = now.saturating_add(self.config.longest_flight_ms());
+        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0 };
         if !self.entries.contains_key(uri) {
             self.make_room();
         }
@@ -495,6 +528,39 @@ impl JwksCache {
         if let Some(entry) = self.entries.get_mut(uri) {
             entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), error, now, self.config.refetch_cooldown_ms));
         }
+    }
+
+    /// Whether the failed attempt of the fetch `flight` is retried: `Some((wait, budget))`, to
+    /// fetch again after `wait` ms with `budget` ms for that attempt; None: report the failure
+    /// with [`finish`](Self::finish). Retried: network errors, 5xx and 429 (after its
+    /// `Retry-After` in seconds, when given), at most `maxRetries` times, and only while the
+    /// fetch's `timeoutMs` leaves room for another attempt. `random` (0 to 1, from the host)
+    /// jitters the wait.
+    pub fn retry(&mut self, uri: &str, flight: FlightId, failure: RetryCause<'_>, random: f64, now: Millis) -> Option<(u64, u64)> {
+        let max_retries = self.config.max_retries;
+        let timeout = self.config.fetch_timeout_ms;
+        let entry = self.entries.get_mut(uri)?;
+        let running = entry.flight.as_mut().filter(|f| f.id == flight && f.is_running(now))?;
+        if running.retries as u64 >= max_retries {
+            return None;
+        }
+        let wait = match failure {
+            RetryCause::Status(status, retry_after) if status == 429 || (500..600).contains(&status) => {
+                match retry_after.map(str::trim).filter(|text| !text.is_empty()) {
+                    // Delta-seconds (RFC 9110 10.2.3); an HTTP-date, or anything else, is not waited for.
+                    Some(text) => text.parse::<u64>().ok()?.checked_mul(1000)?,
+                    None => jittered(FIRST_RETRY_MS << running.retries.min(16), random),
+                }
+            }
+            RetryCause::Network => jittered(FIRST_RETRY_MS << running.retries.min(16), random),
+            RetryCause::Status(..) => return None,
+        };
+        let budget = running.started.saturating_add(timeout).checked_sub(now.saturating_add(wait))?;
+        if budget < MIN_ATTEMPT_MS {
+            return None;
+        }
+        running.retries += 1;
+        Some((wait, budget))
     }
 
     /// Ends the fetch `flight` without a result (the host could not report one, as when its
@@ -934,6 +1000,7 @@ mod tests {
             max_stale_ms: Input::Given(0.0),
             refetch_cooldown_ms: Input::Given(5_000.0),
             max_entries: Input::Given(7.0),
+            max_retries: Input::Given(0.0),
         });
         let expected = Config {
             ttl_ms: 600_000,
@@ -945,6 +1012,7 @@ mod tests {
             max_stale_ms: 0,
             refetch_cooldown_ms: 5_000,
             max_entries: 7,
+            max_retries: 0,
         };
         assert_eq!(set, Ok(expected));
         let http = Config::from_options(Options { allow_insecure_http: Input::WrongType, ..Options::default() });
@@ -1216,6 +1284,27 @@ mod tests {
             let _ = cache.decide(Input::Given(&uri(n)), Input::Given("a"), 4);
         }
         assert_eq!(cache.entries.len(), 3);
+    }
+
+    #[test]
+    fn retries_what_may_pass_within_the_timeout_with_doubling_jittered_waits() {
+        let mut cache = JwksCache::new(Config { fetch_timeout_ms: 5_000, max_retries: 3, ..Config::default() });
+        let flight = fetch_id(decide(&mut cache, "a", 0));
+        let unavailable = RetryCause::Status(503, None);
+        assert_eq!(cache.retry(URI, flight, unavailable, 0.0, 10), Some((50, 4_940)));
+        assert_eq!(cache.retry(URI, flight, RetryCause::Network, 1.0, 100), Some((200, 4_700)));
+        assert_eq!(cache.retry(URI, flight, unavailable, 0.5, 400), Some((300, 4_300)));
+        assert_eq!(cache.retry(URI, flight, unavailable, 0.5, 800), None, "maxRetries");
+
+        let flight = fetch_id(decide(&mut cache, "a", 60_000));
+        for status in [400, 401, 403, 404, 410, 301, 200] {
+            assert_eq!(cache.retry(URI, flight, RetryCause::Status(status, None), 0.5, 60_000), None, "{status}");
+        }
+        assert_eq!(cache.retry(URI, flight, RetryCause::Status(429, Some("2")), 0.5, 60_000), Some((2_000, 3_000)), "Retry-After");
+        assert_eq!(cache.retry(URI, flight, RetryCause::Status(503, Some("5")), 0.5, 60_000), None, "Retry-After past the budget");
+        assert_eq!(cache.retry(URI, flight, RetryCause::Status(503, Some("Wed, 21 Oct 2026 07:28:00 GMT")), 0.5, 60_000), None);
+        assert_eq!(cache.retry(URI, flight, RetryCause::Network, 0.5, 64_900), None, "no room left for an attempt");
+        assert_eq!(cache.retry(URI, 999, RetryCause::Network, 0.5, 60_000), None, "not the current fetch");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! The binding never builds key objects: it tells the JS layer which bytes of the body hold each
 //! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
-use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, MAX_URI_BYTES};
+use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, RetryCause, MAX_URI_BYTES};
 use crate::claims::TokenClaims;
 use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg, JwsHeader};
@@ -67,6 +67,7 @@ impl CacheCore {
         max_stale_ms: JsValue,
         refetch_cooldown_ms: JsValue,
         max_entries: JsValue,
+        max_retries: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
@@ -78,6 +79,7 @@ impl CacheCore {
             max_stale_ms: number_input(&max_stale_ms),
             refetch_cooldown_ms: number_input(&refetch_cooldown_ms),
             max_entries: number_input(&max_entries),
+            max_retries: number_input(&max_retries),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
         Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
@@ -154,6 +156,23 @@ impl CacheCore {
         match self.core.finish(uri, flight, outcome, now) {
             Err(error) => to_js_error(error),
             Ok(_) => unreachable!("a fetch without a response cannot yield a set"),
+        }
+    }
+
+    /// Whether to retry the fetch `flight` after an attempt that got `status` (NaN: no answer,
+    /// `kind` says why) and this `Retry-After` header: `[wait, budget]` in ms, or undefined.
+    pub fn retry(&mut self, uri: &str, flight: u32, status: f64, kind: &str, retry_after: Option<String>, random: f64, now: &JsValue) -> JsValue {
+        let Ok(now) = checked_clock(number_input(now)) else { return JsValue::UNDEFINED };
+        let cause = if status.is_finite() && status.fract() == 0.0 && status >= 0.0 {
+            RetryCause::Status(status as u32, retry_after.as_deref())
+        } else if kind == "network" {
+            RetryCause::Network
+        } else {
+            return JsValue::UNDEFINED;
+        };
+        match self.core.retry(uri, flight, cause, random, now) {
+            Some((wait, budget)) => Array::of2(&(wait as f64).into(), &(budget as f64).into()).into(),
+            None => JsValue::UNDEFINED,
         }
     }
 

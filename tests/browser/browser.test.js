@@ -155,7 +155,9 @@ beforeEach(() => {
   issuer.resetCounts();
 });
 
-const createCache = (options = {}) => page.evaluate((o) => window.jwksHarness.create(o), options);
+// No retries unless a test asks: the tests count one request per failure (retries are tested in
+// Node, tests/node/resilience.test.js, and in workerd).
+const createCache = (options = {}) => page.evaluate((o) => window.jwksHarness.create(o), { maxRetries: 0, ...options });
 const getKeys = (id, calls) => page.evaluate(([i, c]) => window.jwksHarness.getKeys(i, c), [id, calls]);
 const getKey = async (id, uri, kid) => (await getKeys(id, [[uri, kid]]))[0];
 const jwksRequestsTo = (origin) => pageRequests.filter((r) => r.url().startsWith(origin) && new URL(r.url()).pathname === JWKS_PATH);

@@ -38,7 +38,7 @@ test('C3: thundering herd on a cold cache and after expiry: one request each tim
   let now = 0;
   // maxStaleMs: 0, so that every caller waits on the refresh (stale-while-revalidate is in
   // verify-attacks.test.js, C3).
-  const cache = createJwksCache({ ttlMs: 1000, maxStaleMs: 0, now: () => now });
+  const cache = createJwksCache({ ttlMs: 1000, maxStaleMs: 0, maxRetries: 0, now: () => now });
   issuer.setKeys([makePublicJwk('EC', 'k')]);
   issuer.behave('slow', 50);
   await Promise.all(Array.from({ length: 1000 }, () => cache.getKey(issuer.jwksUri, 'k')));

@@ -240,6 +240,7 @@ test('error messages quote outside text only up to a bound', async () => {
 test('a URI fetch could not parse is ERR_JWKS_URI_INVALID, and no failure switches no-store off', async () => {
   const seen = [];
   const cache = createJwksCache({
+    maxRetries: 0,
     fetch: (input, init) => {
       seen.push(init.cache);
       if (input.includes('refuse')) throw new TypeError("Unsupported 'cache' member (refuse)");
@@ -341,7 +342,7 @@ test('a clock stepped back 30 days during a fetch: waiters neither spin nor hang
 
 test('each caller of a failed fetch gets its own error object', async () => {
   issuer.behave('status', 503);
-  const cache = createJwksCache();
+  const cache = createJwksCache({ maxRetries: 0 });
   const [a, b] = await Promise.allSettled([cache.getKey(issuer.jwksUri, 'ec-1'), cache.getKey(issuer.jwksUri, 'ec-1')]);
   assert.equal(issuer.jwksRequests, 1);
   assert.notEqual(a.reason, b.reason);

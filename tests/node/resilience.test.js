@@ -71,7 +71,7 @@ for (const [outage, mode, value] of [['500', 'status', 500], ['garbage', 'garbag
 
 test('a failing issuer on a cold cache is asked once per backoff, not once per call', async () => {
   let now = 1_700_000_000_000;
-  const cache = createJwksCache({ now: () => now });
+  const cache = createJwksCache({ maxRetries: 0, now: () => now });
   issuer.behave('status', 503);
   const failures = await Promise.allSettled(Array.from({ length: 50 }, () => cache.getKey(issuer.jwksUri, 'k1')));
   assert.ok(failures.every((r) => r.status === 'rejected' && r.reason.status === 503));
@@ -151,4 +151,54 @@ test('maxEntries: 20,000 distinct URIs leave the cache at its bound, the least r
   await cache.getKey(uri(0), 'k');
   assert.equal(fetched.get(uri(0)), 2);
   assert.throws(() => createJwksCache({ maxEntries: 0 }), { code: 'ERR_INVALID_OPTION' });
+});
+
+test('retries: a 503 or a dropped connection is tried again (doubling, jittered waits) within timeoutMs; a 404 is not', async () => {
+  const cache = createJwksCache();
+  let failures = 2;
+  issuer.behave('respond', (req, res) => {
+    if (failures-- > 0) return void res.writeHead(503).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+  });
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1', 'the third attempt answers');
+  assert.equal(issuer.jwksRequests, 3);
+
+  issuer.resetCounts();
+  let drops = 1;
+  issuer.behave('respond', (req, res) => {
+    if (drops-- > 0) return void res.socket.destroy();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+  });
+  assert.equal((await createJwksCache().getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  assert.equal(issuer.jwksRequests, 2);
+
+  issuer.resetCounts();
+  issuer.behave('status', 404);
+  await assert.rejects(createJwksCache().getKey(issuer.jwksUri, 'k1'), { code: 'ERR_JWKS_HTTP_STATUS', status: 404 });
+  assert.equal(issuer.jwksRequests, 1, 'no retry of a 4xx');
+
+  issuer.resetCounts();
+  issuer.behave('status', 500);
+  await assert.rejects(createJwksCache({ maxRetries: 5 }).getKey(issuer.jwksUri, 'k1'), { status: 500 });
+  assert.equal(issuer.jwksRequests, 6, 'maxRetries');
+  assert.throws(() => createJwksCache({ maxRetries: 6 }), { code: 'ERR_INVALID_OPTION' });
+});
+
+test('retries: a 429 is tried again after its Retry-After, when the timeout leaves room; never past it', async () => {
+  let limited = 1;
+  issuer.behave('respond', (req, res) => {
+    if (limited-- > 0) return void res.writeHead(429, { 'retry-after': '1' }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+  });
+  const started = performance.now();
+  assert.equal((await createJwksCache().getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  assert.ok(performance.now() - started >= 950, 'waited for Retry-After');
+  assert.equal(issuer.jwksRequests, 2);
+
+  issuer.resetCounts();
+  issuer.behave('respond', (req, res) => res.writeHead(429, { 'retry-after': '30' }).end());
+  const quick = performance.now();
+  await assert.rejects(createJwksCache().getKey(issuer.jwksUri, 'k1'), { status: 429 });
+  assert.ok(performance.now() - quick < 1_000, 'a Retry-After past the 5 s timeout fails at once');
+  assert.equal(issuer.jwksRequests, 1);
 });

@@ -517,7 +517,7 @@ test('C1 kid-injection: a token kid is an opaque string matched exactly; hostile
 test(
   'C2 kid-refetch-flood: unknown kids refetch the JWKS at most once per cooldown window, even on a cold or failing endpoint',
   async () => {
-    const cache = createJwksCache({ now: () => NOW * 1000 });
+    const cache = createJwksCache({ maxRetries: 0, now: () => NOW * 1000 });
     assert.equal((await cache.verify(tokenBy(es256), options())).key.kid, 'es');
     for (let i = 0; i < 30; i++) {
       const kid = `random-${randomBytes(8).toString('hex')}`;
@@ -529,7 +529,7 @@ test(
     // A cold cache on a failing endpoint: the cooldown holds for failures too.
     issuer.resetCounts();
     issuer.behave('status', 500);
-    const cold = createJwksCache({ now: () => NOW * 1000 });
+    const cold = createJwksCache({ maxRetries: 0, now: () => NOW * 1000 });
     for (let i = 0; i < 10; i++) {
       await assert.rejects(cold.verify(jws('ES256', ATTACKER_KEY, { alg: 'ES256', kid: `r${i}` }, claims()), options()));
     }
@@ -555,7 +555,7 @@ test('C2 kid-refetch-flood: a failed or garbage refetch for an unknown kid never
 test('C3 thundering-herd: concurrent verifications on a cold cache, and after expiry, share one JWKS request (and its failure)', async () => {
   let now = NOW * 1000;
   // maxStaleMs: 0: every caller waits on the refresh (stale-while-revalidate: the next test).
-  const cache = createJwksCache({ ttlMs: 1000, maxStaleMs: 0, now: () => now });
+  const cache = createJwksCache({ ttlMs: 1000, maxStaleMs: 0, maxRetries: 0, now: () => now });
   issuer.behave('slow', 50);
   const tokens = (round) => Array.from({ length: 300 }, (_, i) => tokenBy(es256, { jti: `${round}-${i}` }));
   let results = await Promise.all(tokens('cold').map((token) => cache.verify(token, options())));

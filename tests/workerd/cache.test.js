@@ -62,7 +62,8 @@ after(async () => {
 beforeEach(async () => {
   issuer.behave('ok');
   issuer.setKeys([makePublicJwk('EC', 'ec-1'), makePublicJwk('RSA', 'rsa-1')]);
-  await (await mf.dispatchFetch('http://worker/reset')).text();
+  // No retries unless a test asks: the tests count one request per failure.
+  await (await mf.dispatchFetch('http://worker/reset?maxRetries=0')).text();
   issuer.resetCounts();
 });
 
@@ -241,7 +242,7 @@ test('B4: a plain-http URI of another host than loopback is ERR_JWKS_URI_INVALID
 });
 
 test('C3 stale-while-revalidate and stale-if-error in workerd: past the TTL keys are answered at once while one refresh runs, and through an outage', async () => {
-  await (await mf.dispatchFetch('http://worker/reset?ttlMs=1000&maxStaleMs=60000')).text();
+  await (await mf.dispatchFetch('http://worker/reset?ttlMs=1000&maxStaleMs=60000&maxRetries=0')).text();
   assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   issuer.behave('slow', 1_000);
@@ -252,6 +253,17 @@ test('C3 stale-while-revalidate and stale-if-error in workerd: past the TTL keys
   issuer.behave('status', 500);
   for (let i = 0; i < 5; i++) assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0], 'the last good set serves while the issuer fails');
   assert.ok(issuer.jwksRequests <= 4, `failing refreshes are spaced out: ${issuer.jwksRequests} requests`);
+});
+
+test('retries in workerd: a 503 is tried again within timeoutMs, and the key comes back', async () => {
+  await (await mf.dispatchFetch('http://worker/reset?maxRetries=2')).text();
+  let failures = 2;
+  issuer.behave('respond', (req, res) => {
+    if (failures-- > 0) return void res.writeHead(503).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }));
+  });
+  assert.deepEqual((await getKey('ec-1')).jwk, issuer.keys[0]);
+  assert.equal(issuer.jwksRequests, 3);
 });
 
 /** Polls until `check()` is truthy, at most `ms`. */

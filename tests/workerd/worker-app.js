@@ -7,7 +7,7 @@
 //                             options.jwksUri, options)`, the package's own shared cache);
 //                             options.currentDate, when given, is ms since the epoch.
 //                             -> { payload, protectedHeader, key, keyFrozen } or 500 { error }
-//   GET /reset?timeoutMs=&ttlMs=&maxStaleMs=&refuseCurve=
+//   GET /reset?timeoutMs=&ttlMs=&maxStaleMs=&maxRetries=&refuseCurve=
 //                          -> a new cache with those options; forgets the recorded fetches
 //                             and crypto calls; refuseCurve=P-521 makes crypto.subtle.importKey
 //                             refuse that curve from then on, as a runtime without it would
@@ -79,7 +79,7 @@ export default {
     const param = (name) => url.searchParams.get(name) ?? undefined;
     if (url.pathname === '/reset') {
       const options = {};
-      for (const name of ['timeoutMs', 'ttlMs', 'maxStaleMs']) if (param(name)) options[name] = Number(param(name));
+      for (const name of ['timeoutMs', 'ttlMs', 'maxStaleMs', 'maxRetries']) if (param(name)) options[name] = Number(param(name));
       cache = createJwksCache(options);
       fetches.length = 0;
       cryptoCalls.importKey = cryptoCalls.verify = 0;
