@@ -161,6 +161,7 @@ impl CacheCore {
 
     /// Whether to retry the fetch `flight` after an attempt that got `status` (NaN: no answer,
     /// `kind` says why) and this `Retry-After` header: `[wait, budget]` in ms, or undefined.
+    #[allow(clippy::too_many_arguments)]
     pub fn retry(&mut self, uri: &str, flight: u32, status: f64, kind: &str, retry_after: Option<String>, random: f64, now: &JsValue) -> JsValue {
         let Ok(now) = checked_clock(number_input(now)) else { return JsValue::UNDEFINED };
         let cause = if status.is_finite() && status.fract() == 0.0 && status >= 0.0 {
