@@ -290,7 +290,7 @@ export class JwksCache {
         return { error: clockFailure(cause) };
       }
       if (outcome.failed) return { error: core.fail(uri, flight, outcome.failed, outcome.detail, now) };
-      read = core.finish(uri, flight, outcome.status, outcome.body, now);
+      read = core.finish(uri, flight, outcome.status, outcome.body, outcome.cacheControl, now);
     } catch (thrown) {
       return { error: isCoreError(thrown) ? thrown : this.#restart(core, thrown) };
     }

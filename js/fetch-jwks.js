@@ -5,7 +5,7 @@
 import { describe } from './errors.js';
 
 /**
- * @typedef {{ status: number, body: Uint8Array, retryAfter?: string }} JwksResponse
+ * @typedef {{ status: number, body: Uint8Array, retryAfter?: string, cacheControl?: string }} JwksResponse
  * @typedef {{ failed: 'network' | 'timeout' | 'too-large' | 'redirect', detail: string }} JwksFailure
  * @returns {Promise<JwksResponse | JwksFailure>}
  */
@@ -64,17 +64,17 @@ async function request(fetchImpl, uri, signal, maxBytes, quirks) {
     // Only the status (and when to try again) matters; release the connection instead of
     // reading an error page.
     response.body?.cancel().catch(() => {});
-    return { status, body: NO_BODY, retryAfter: retryAfterOf(response) };
+    return { status, body: NO_BODY, retryAfter: headerOf(response, 'retry-after') };
   }
   const body = await readBounded(response, maxBytes, signal);
-  return body === undefined ? TOO_LARGE : { status, body };
+  return body === undefined ? TOO_LARGE : { status, body, cacheControl: headerOf(response, 'cache-control') };
 }
 
-/** The Retry-After header, bounded, or undefined (a custom fetch's response may have no headers). */
-function retryAfterOf(response) {
+/** A header, bounded, or undefined (a custom fetch's response may have no headers). */
+function headerOf(response, name) {
   try {
-    const value = response.headers?.get('retry-after');
-    return typeof value === 'string' ? value.slice(0, 64) : undefined;
+    const value = response.headers?.get(name);
+    return typeof value === 'string' ? value.slice(0, 256) : undefined;
   } catch {
     return undefined;
   }

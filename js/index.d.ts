@@ -9,7 +9,10 @@ export type Jwk = {
 };
 
 export interface JwksCacheOptions {
-  /** How long a fetched set is used before it is fetched again, in ms. Default 300000 (5 minutes). 0 to 31536000000. */
+  /**
+   * How long a fetched set is fresh, in ms. Default: the response's `Cache-Control: max-age`,
+   * clamped to 1 minute .. 24 hours, else 300000 (5 minutes). When given, it rules. 0 to 31536000000.
+   */
   ttlMs?: number;
   /** Budget for one JWKS request (response and body), in ms. Default 5000. 1 to 600000. */
   timeoutMs?: number;

@@ -28,6 +28,11 @@ pub type Millis = u64;
 pub type FlightId = u32;
 
 pub const DEFAULT_TTL_MS: u64 = 5 * 60 * 1000;
+/// The bounds of a TTL taken from a response's `Cache-Control: max-age` (when `ttlMs` is not
+/// given): an issuer cannot make the cache fetch more often than once a minute, nor keep a set
+/// fresh for more than a day.
+pub const MIN_MAX_AGE_MS: u64 = 60 * 1000;
+pub const MAX_MAX_AGE_MS: u64 = 24 * 60 * 60 * 1000;
 pub const DEFAULT_FETCH_TIMEOUT_MS: u64 = 5_000;
 /// Upper bound of the fetch timeout: also the longest a joined caller ever waits before it
 /// decides again, which must stay below what host timers can wait (2^31 - 1 ms).
@@ -94,6 +99,8 @@ pub enum Input<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
     pub ttl_ms: u64,
+    /// Whether `ttl_ms` was given: then it rules; else a response's `max-age` does, when present.
+    pub ttl_given: bool,
     pub fetch_timeout_ms: u64,
     pub max_response_bytes: u64,
     pub max_keys: u64,
@@ -116,6 +123,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             ttl_ms: DEFAULT_TTL_MS,
+            ttl_given: false,
             fetch_timeout_ms: DEFAULT_FETCH_TIMEOUT_MS,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
@@ -173,6 +181,7 @@ impl Config {
         let millis = |name, value, min, max, default| whole(name, "milliseconds", value, min, max, default);
         Ok(Config {
             ttl_ms: millis("ttlMs", options.ttl_ms, 0, MAX_TTL_MS, DEFAULT_TTL_MS)?,
+            ttl_given: options.ttl_ms != Input::Absent,
             fetch_timeout_ms: millis("timeoutMs", options.timeout_ms, 1, MAX_FETCH_TIMEOUT_MS, DEFAULT_FETCH_TIMEOUT_MS)?,
             max_response_bytes: whole(
                 "maxResponseBytes",
@@ -260,6 +269,23 @@ pub enum Decision {
     /// A fetch for this URI is running: wait for its result, but not past `deadline`; a caller
     /// still waiting then calls `decide` again.
     Join { flight: FlightId, deadline: Millis },
+}
+
+/// The `max-age` of a `Cache-Control` header, in ms (RFC 9111 5.2.2.1; `no-store` and `no-cache`
+/// count as 0): None when it has none, or one that is not a number.
+fn max_age_ms(cache_control: &str) -> Option<u64> {
+    let mut max_age = None;
+    for directive in cache_control.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        match directive.split_once('=') {
+            Some((name, value)) if name.trim() == "max-age" => {
+                let seconds = value.trim().trim_matches('"').parse::<u64>().ok()?;
+                max_age = Some(seconds.saturating_mul(1000));
+            }
+            None if directive == "no-store" || directive == "no-cache" => return Some(0),
+            _ => {}
+        }
+    }
+    max_age
 }
 
 /// Why an attempt of a fetch failed, as [`JwksCache::retry`] weighs it.
@@ -479,11 +505,18 @@ impl JwksCache {
     /// The set becomes the cached one for the URI unless the fetch was superseded (by a newer
     /// fetch, or by [`clear`](Self::clear)), or the body had no `keys` array while a set is
     /// cached: a failed or garbage response never replaces a good set. Errors change nothing.
-    pub fn finish(
+    pub fn finish(&mut self, uri: &str, flight: FlightId, outcome: FetchOutcome<'_>, now: Millis) -> Result<Fetched, CacheError> {
+        self.finish_with(uri, flight, outcome, None, now)
+    }
+
+    /// [`finish`](Self::finish) with the response's `Cache-Control` header: its `max-age`, clamped
+    /// to [`MIN_MAX_AGE_MS`]..[`MAX_MAX_AGE_MS`], is the set's TTL unless `ttlMs` was given.
+    pub fn finish_with(
         &mut self,
         uri: &str,
         flight: FlightId,
         outcome: FetchOutcome<'_>,
+        cache_control: Option<&str>,
         now: Millis,
     ) -> Result<Fetched, CacheError> {
         let ended = self.end_flight(uri, flight);
@@ -497,7 +530,11 @@ impl JwksCache {
                 return Err(error);
             }
         };
-        let fresh_until = now.saturating_add(self.config.ttl_ms);
+        let ttl = match cache_control.and_then(max_age_ms) {
+            Some(max_age) if !self.config.ttl_given => max_age.clamp(MIN_MAX_AGE_MS, MAX_MAX_AGE_MS),
+            _ => self.config.ttl_ms,
+        };
+        let fresh_until = now.saturating_add(ttl);
         let usable_until = fresh_until.saturating_add(self.config.max_stale_ms);
         let stored = match self.entries.get_mut(uri).filter(|_| ended.is_some()) {
             Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
@@ -1004,6 +1041,7 @@ mod tests {
         });
         let expected = Config {
             ttl_ms: 600_000,
+            ttl_given: true,
             fetch_timeout_ms: 250,
             max_response_bytes: 4096,
             max_keys: 5,
@@ -1305,6 +1343,28 @@ mod tests {
         assert_eq!(cache.retry(URI, flight, RetryCause::Status(503, Some("Wed, 21 Oct 2026 07:28:00 GMT")), 0.5, 60_000), None);
         assert_eq!(cache.retry(URI, flight, RetryCause::Network, 0.5, 64_900), None, "no room left for an attempt");
         assert_eq!(cache.retry(URI, 999, RetryCause::Network, 0.5, 60_000), None, "not the current fetch");
+    }
+
+    #[test]
+    fn max_age_is_the_ttl_unless_ttl_ms_was_given_clamped_to_a_minute_and_a_day() {
+        for (header, ttl) in [
+            ("public, max-age=600", 10 * MINUTE),
+            ("max-age=5", MINUTE),
+            ("max-age=31536000", 24 * 60 * MINUTE),
+            ("no-store", MINUTE),
+            ("no-cache, max-age=600", MINUTE),
+            ("private", DEFAULT_TTL_MS),
+            ("max-age=soon", DEFAULT_TTL_MS),
+            ("MAX-AGE = 120", 2 * MINUTE),
+        ] {
+            let mut cache = JwksCache::new(Config::default());
+            let flight = fetch_id(decide(&mut cache, "a", 0));
+            let fetched = cache.finish_with(URI, flight, ok(KEYS_A), Some(header), 0).unwrap();
+            assert_eq!(fetched.fresh_until, ttl, "{header}");
+        }
+        let mut given = JwksCache::new(Config::from_options(Options { ttl_ms: Input::Given(1_000.0), ..Options::default() }).unwrap());
+        let flight = fetch_id(decide(&mut given, "a", 0));
+        assert_eq!(given.finish_with(URI, flight, ok(KEYS_A), Some("max-age=600"), 0).unwrap().fresh_until, 1_000, "ttlMs rules");
     }
 
     #[test]

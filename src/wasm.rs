@@ -128,9 +128,10 @@ impl CacheCore {
         Ok(decision_object(decision, self.core.take_evicted()))
     }
 
-    /// Reports a response to the fetch `flight`; returns where the keys of the set it read stand
+    /// Reports a response to the fetch `flight` (with its `Cache-Control` header, whose `max-age`
+    /// may set the TTL); returns where the keys of the set it read stand
     /// (see [`read_set`]), or throws `{ code, message, status? }`.
-    pub fn finish(&mut self, uri: &str, flight: u32, status: f64, body: &[u8], now: &JsValue) -> Result<Object, JsValue> {
+    pub fn finish(&mut self, uri: &str, flight: u32, status: f64, body: &[u8], cache_control: Option<String>, now: &JsValue) -> Result<Object, JsValue> {
         let now = checked_clock(number_input(now)).map_err(|error| {
             // No time, no set: the fetch ends without one, and its waiters decide again at once.
             self.core.abandon(uri, flight);
@@ -138,7 +139,7 @@ impl CacheCore {
         })?;
         // A custom fetch may report any number: keep it whole, never wrapped into 16 bits.
         let status = if status.fract() == 0.0 { status as u32 } else { 0 };
-        let fetched = self.core.finish(uri, flight, FetchOutcome::Response { status, body }, now);
+        let fetched = self.core.finish_with(uri, flight, FetchOutcome::Response { status, body }, cache_control.as_deref(), now);
         Ok(read_set(fetched.map_err(to_js_error)?))
     }
 

@@ -64,12 +64,16 @@ test('key rotation: a new kid is picked up on the first lookup that names it', a
   assert.equal(issuer.jwksRequests, 3);
 });
 
-for (const [label, options, ttlMs] of [
+for (const [label, options, ttlMs, behave] of [
   ['ttlMs: 10 minutes', { ttlMs: 10 * 60 * 1000 }, 10 * 60 * 1000],
-  ['the default TTL, 5 minutes', {}, 5 * 60 * 1000],
+  ['the default TTL, 5 minutes', {}, 5 * 60 * 1000, (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys }))],
+  // Without ttlMs, the response's Cache-Control: max-age (the test issuer sends 600 s) is the TTL.
+  ['the issuer\'s max-age, 10 minutes', {}, 10 * 60 * 1000],
+  ['a max-age of 5 s, raised to the 1 minute minimum', {}, 60 * 1000, (req, res) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=5' }).end(JSON.stringify({ keys: issuer.keys }))],
 ]) {
   test(`a set is fresh for exactly ${label}, then fetched again (host clock)`, async () => {
     const clock = manualClock();
+    if (behave) issuer.behave('respond', behave);
     // maxStaleMs: 0: an expired set is fetched again before it answers (the stale-serving rules
     // are tested in resilience.test.js).
     const cache = createJwksCache({ ...options, maxStaleMs: 0, now: clock.read });
