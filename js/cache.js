@@ -90,6 +90,9 @@ export class JwksCache {
     this.getKey = this.getKey.bind(this);
     this.verify = this.verify.bind(this);
     this.verifyJws = this.verifyJws.bind(this);
+    this.forceRefresh = this.forceRefresh.bind(this);
+    this.invalidate = this.invalidate.bind(this);
+    this.status = this.status.bind(this);
     this.clear = this.clear.bind(this);
   }
 
@@ -127,6 +130,44 @@ export class JwksCache {
   /** Verifies a JWS whose payload is any bytes (no claims); see verify.js. */
   verifyJws(jws, options) {
     return verifyJws(this.#verification, jws, options);
+  }
+
+  /**
+   * Fetches the set at jwksUri now, fresh or not (sharing a fetch already running); resolves when
+   * it is cached, rejects with the fetch's error (the set cached before stays). While failures
+   * back off, rejects at once with their error.
+   */
+  async forceRefresh(jwksUri) {
+    for (;;) {
+      const now = this.#readClock();
+      const decision = this.#useCore((core) => core.decideRefresh(jwksUri, now));
+      if (decision.evicted !== undefined) for (const uri of decision.evicted) this.#views.delete(uri);
+      const result =
+        decision.fetch !== undefined
+          ? await this.#lead(jwksUri, decision.fetch)
+          : await this.#join(decision.join, decision.deadline);
+      if (result === LOST) continue;
+      if (result.error !== undefined) throw toPublicError(result.error);
+      return;
+    }
+  }
+
+  /** Forgets the set at jwksUri (and its failures), so that the next lookup fetches it. */
+  async invalidate(jwksUri) {
+    this.#useCore((core) => core.forget(jwksUri));
+    this.#views.delete(jwksUri);
+  }
+
+  /**
+   * Where the cache stands for jwksUri: `{ fetchedAt, freshUntil, usableUntil, fresh, stale, kids,
+   * fetching, lastError?, retryAt?, failures? }`, or null when it holds nothing for it.
+   * @throws {JwksArgumentError} for an invalid URI or clock reading
+   */
+  status(jwksUri) {
+    const now = this.#readClock();
+    const status = this.#useCore((core) => core.status(jwksUri, now));
+    if (status?.lastError !== undefined) status.lastError = toPublicError(status.lastError);
+    return status;
   }
 
   /** Forgets every cached set, and every token verified with one. */

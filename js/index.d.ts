@@ -74,6 +74,24 @@ export interface JwksCacheOptions {
   maxRetries?: number;
 }
 
+export interface JwksStatus {
+  /** When the cached set was fetched, and until when it is fresh, then served while stale (ms since the epoch). */
+  fetchedAt?: number;
+  freshUntil?: number;
+  usableUntil?: number;
+  fresh?: boolean;
+  /** Past its TTL, still served (refreshed in the background, or while refreshing fails). */
+  stale?: boolean;
+  /** How many kids the set has. */
+  kids?: number;
+  /** A fetch is running. */
+  fetching: boolean;
+  /** After failed fetches: the last error, when the next fetch may start, how many failed in a row. */
+  lastError?: JwksCacheError;
+  retryAt?: number;
+  failures?: number;
+}
+
 /** The asymmetric JWS algorithms `verify` implements. */
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
@@ -148,6 +166,16 @@ export interface JwksCache {
   verify(token: string, options: VerifyOptions): Promise<VerifyResult>;
   /** A JWS whose payload is any bytes, verified like a token but without claims. */
   verifyJws(jws: string, options: Pick<VerifyOptions, 'jwksUri' | 'algorithms'>): Promise<VerifyJwsResult>;
+  /**
+   * Fetches the set at `jwksUri` now, fresh or not (sharing a fetch already running); resolves
+   * once it is cached. Rejects with the fetch's error (the set cached before stays), at once while
+   * failures back off.
+   */
+  forceRefresh(jwksUri: string): Promise<void>;
+  /** Forgets the set at `jwksUri` and its failures: the next lookup fetches it. */
+  invalidate(jwksUri: string): Promise<void>;
+  /** Where the cache stands for `jwksUri`, or null when it holds nothing for it. */
+  status(jwksUri: string): JwksStatus | null;
   /** Forgets every cached set, and every remembered verified token. */
   clear(): void;
 }

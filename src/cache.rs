@@ -288,6 +288,28 @@ fn max_age_ms(cache_control: &str) -> Option<u64> {
     max_age
 }
 
+/// Where the cache stands for one URI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UriStatus {
+    pub set: Option<SetStatus>,
+    /// A fetch is running for it.
+    pub fetching: bool,
+    /// The error of the last fetches, in a row, when they failed: until when the next one waits,
+    /// and how many failed.
+    pub last_error: Option<(CacheError, Millis, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetStatus {
+    pub fetched_at: Millis,
+    pub fresh_until: Millis,
+    pub usable_until: Millis,
+    pub fresh: bool,
+    /// Fresh, or stale but still served.
+    pub usable: bool,
+    pub kids: usize,
+}
+
 /// Why an attempt of a fetch failed, as [`JwksCache::retry`] weighs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryCause<'a> {
@@ -565,6 +587,47 @@ impl JwksCache {
         if let Some(entry) = self.entries.get_mut(uri) {
             entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), error, now, self.config.refetch_cooldown_ms));
         }
+    }
+
+    /// A refresh the caller asks for (`forceRefresh`): fetch the set now, fresh or not, sharing a
+    /// fetch already running; while failures back off, their error (a caller cannot make the
+    /// cache hammer a failing issuer).
+    pub fn decide_refresh(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
+        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
+        self.lookups += 1;
+        if let Some(entry) = self.entries.get_mut(uri) {
+            entry.last_used = self.lookups;
+            if let Some(flight) = entry.running(now) {
+                return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
+            }
+            if let Some(backoff) = entry.backoff.as_ref().filter(|backoff| !backoff.allows(now)) {
+                return Err(backoff.error.clone());
+            }
+        }
+        Ok(Decision::Fetch(self.start_flight(uri, now, None)))
+    }
+
+    /// Forgets what the cache holds for `uri` (`invalidate`): its set, its failures, its budget.
+    /// A fetch running for it still answers its callers, but its set is not kept.
+    pub fn forget(&mut self, uri: &str) -> bool {
+        self.entries.remove(uri).is_some()
+    }
+
+    /// Where the cache stands for `uri` at `now` (`status`), or None when it holds nothing for it.
+    pub fn status(&self, uri: &str, now: Millis) -> Option<UriStatus> {
+        let entry = self.entries.get(uri)?;
+        Some(UriStatus {
+            set: entry.set.as_ref().map(|set| SetStatus {
+                fetched_at: set.fetched_at,
+                fresh_until: set.fresh_until,
+                usable_until: set.usable_until,
+                fresh: set.is_fresh(now),
+                usable: set.is_usable(now),
+                kids: set.keys.keys().len(),
+            }),
+            fetching: entry.running(now).is_some(),
+            last_error: entry.backoff.as_ref().map(|backoff| (backoff.error.clone(), backoff.retry_at, backoff.failures)),
+        })
     }
 
     /// Whether the failed attempt of the fetch `flight` is retried: `Some((wait, budget))`, to
@@ -1365,6 +1428,33 @@ mod tests {
         let mut given = JwksCache::new(Config::from_options(Options { ttl_ms: Input::Given(1_000.0), ..Options::default() }).unwrap());
         let flight = fetch_id(decide(&mut given, "a", 0));
         assert_eq!(given.finish_with(URI, flight, ok(KEYS_A), Some("max-age=600"), 0).unwrap().fresh_until, 1_000, "ttlMs rules");
+    }
+
+    #[test]
+    fn force_refresh_invalidate_and_status() {
+        let mut cache = JwksCache::new(Config { ttl_ms: MINUTE, max_stale_ms: MINUTE, ..Config::default() });
+        assert_eq!(cache.status(URI, 0), None);
+        warm(&mut cache, KEYS_AB, 0);
+        let status = cache.status(URI, 1).unwrap();
+        assert_eq!(status.set, Some(SetStatus { fetched_at: 0, fresh_until: MINUTE, usable_until: 2 * MINUTE, fresh: true, usable: true, kids: 2 }));
+        assert!(!status.fetching && status.last_error.is_none());
+
+        // A forced refresh fetches though the set is fresh, and shares a running fetch.
+        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), 10).unwrap());
+        assert!(matches!(cache.decide_refresh(Input::Given(URI), 11).unwrap(), Decision::Join { .. }));
+        assert!(cache.status(URI, 12).unwrap().fetching);
+        cache.finish(URI, flight, FetchOutcome::Response { status: 500, body: b"" }, 20).unwrap_err();
+        let failed = cache.status(URI, 21).unwrap();
+        assert_eq!(failed.last_error.as_ref().map(|(error, retry_at, failures)| (error.code(), *retry_at, *failures)), Some(("ERR_JWKS_HTTP_STATUS", 20 + FIRST_BACKOFF_MS, 1)));
+        assert!(failed.set.is_some(), "the set stays");
+        // While that failure backs off, a forced refresh gets its error without a fetch.
+        assert_eq!(cache.decide_refresh(Input::Given(URI), 30).unwrap_err().code(), "ERR_JWKS_HTTP_STATUS");
+        fetch_id(cache.decide_refresh(Input::Given(URI), 20 + FIRST_BACKOFF_MS).unwrap());
+
+        assert!(cache.forget(URI));
+        assert_eq!(cache.status(URI, 0), None);
+        fetch_id(decide(&mut cache, "a", 2_000));
+        assert_eq!(cache.decide_refresh(Input::Given("ftp://x"), 0).unwrap_err().code(), "ERR_JWKS_URI_INVALID");
     }
 
     #[test]

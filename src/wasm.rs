@@ -13,7 +13,9 @@
 //! The binding never builds key objects: it tells the JS layer which bytes of the body hold each
 //! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
-use crate::cache::{checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, RetryCause, MAX_URI_BYTES};
+use crate::cache::{
+    checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, RetryCause, UriStatus, MAX_URI_BYTES,
+};
 use crate::claims::TokenClaims;
 use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg, JwsHeader};
@@ -126,6 +128,33 @@ impl CacheCore {
         let now = checked_clock(number_input(now)).map_err(to_js_error)?;
         let decision = self.core.decide_any(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
         Ok(decision_object(decision, self.core.take_evicted()))
+    }
+
+    /// `forceRefresh`: `{ fetch: flight }` or `{ join: flight, deadline }`; throws `{ code, message }`
+    /// for an invalid URI, a bad clock reading, or the error of failures backing off.
+    #[wasm_bindgen(js_name = decideRefresh)]
+    pub fn decide_refresh(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
+        let uri_text = HostText::read(uri, MAX_URI_BYTES);
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let decision = self.core.decide_refresh(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
+        Ok(decision_object(decision, self.core.take_evicted()))
+    }
+
+    /// `invalidate`: forgets what the cache holds for the URI; throws `{ code, message }` for an
+    /// invalid one.
+    pub fn forget(&mut self, uri: &JsValue) -> Result<bool, JsValue> {
+        let uri_text = HostText::read(uri, MAX_URI_BYTES);
+        let uri = checked_uri(uri_text.input(), true).map_err(to_js_error)?;
+        Ok(self.core.forget(uri))
+    }
+
+    /// `status`: where the cache stands for the URI at `now`, or null when it holds nothing for it
+    /// (see [`status_object`]); throws `{ code, message }` for an invalid URI or clock reading.
+    pub fn status(&self, uri: &JsValue, now: &JsValue) -> Result<JsValue, JsValue> {
+        let uri_text = HostText::read(uri, MAX_URI_BYTES);
+        let uri = checked_uri(uri_text.input(), true).map_err(to_js_error)?;
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        Ok(self.core.status(uri, now).map_or(JsValue::NULL, |status| status_object(status).into()))
     }
 
     /// Reports a response to the fetch `flight` (with its `Cache-Control` header, whose `max-age`
@@ -342,6 +371,28 @@ pub fn no_matching_key(kid: Option<String>, alg: usize, why: usize) -> JsValue {
 pub fn signature_invalid(alg: usize) -> JsValue {
     let name = Alg::ALL.get(alg).map_or("?", |alg| alg.name());
     to_js_error(CacheError::SignatureInvalid(format!("it does not verify as {name} with the selected key")))
+}
+
+/// `{ fetchedAt, freshUntil, usableUntil, fresh, stale, kids }` (all but `fetching` and the error
+/// members absent without a set), `fetching`, and after failing fetches `lastError` (`{ code,
+/// message, status? }`), `retryAt`, `failures`.
+fn status_object(status: UriStatus) -> Object {
+    let answer = Object::new();
+    if let Some(cached) = status.set {
+        set(&answer, "fetchedAt", &(cached.fetched_at as f64).into());
+        set(&answer, "freshUntil", &(cached.fresh_until as f64).into());
+        set(&answer, "usableUntil", &(cached.usable_until as f64).into());
+        set(&answer, "fresh", &cached.fresh.into());
+        set(&answer, "stale", &(!cached.fresh && cached.usable).into());
+        set(&answer, "kids", &(cached.kids as f64).into());
+    }
+    set(&answer, "fetching", &status.fetching.into());
+    if let Some((error, retry_at, failures)) = status.last_error {
+        set(&answer, "lastError", &to_js_error(error));
+        set(&answer, "retryAt", &(retry_at as f64).into());
+        set(&answer, "failures", &failures.into());
+    }
+    answer
 }
 
 /// The decision as the host reads it, with `evicted`: the URIs forgotten to make room for this

@@ -202,3 +202,38 @@ test('retries: a 429 is tried again after its Retry-After, when the timeout leav
   assert.ok(performance.now() - quick < 1_000, 'a Retry-After past the 5 s timeout fails at once');
   assert.equal(issuer.jwksRequests, 1);
 });
+
+test('forceRefresh, invalidate and status', async () => {
+  let now = 1_700_000_000_000;
+  const cache = createJwksCache({ ttlMs: MINUTE, maxStaleMs: MINUTE, maxRetries: 0, now: () => now });
+  assert.equal(cache.status(issuer.jwksUri), null);
+  await cache.getKey(issuer.jwksUri, 'k1');
+  assert.deepEqual(cache.status(issuer.jwksUri), {
+    fetchedAt: now, freshUntil: now + MINUTE, usableUntil: now + 2 * MINUTE, fresh: true, stale: false, kids: 1, fetching: false,
+  });
+  // A forced refresh fetches a fresh set again; concurrent ones share one request.
+  const k2 = issuer.rotate({ keepOld: true });
+  await Promise.all([cache.forceRefresh(issuer.jwksUri), cache.forceRefresh(issuer.jwksUri)]);
+  assert.equal(issuer.jwksRequests, 2);
+  assert.equal((await cache.getKey(issuer.jwksUri, k2)).kid, k2);
+  // It fails with the issuer's error and keeps the set; while that failure backs off, at once.
+  issuer.behave('status', 503);
+  await assert.rejects(cache.forceRefresh(issuer.jwksUri), { code: 'ERR_JWKS_HTTP_STATUS', status: 503 });
+  await assert.rejects(cache.forceRefresh(issuer.jwksUri), { status: 503 });
+  assert.equal(issuer.jwksRequests, 3);
+  const failing = cache.status(issuer.jwksUri);
+  assert.equal(failing.lastError.code, 'ERR_JWKS_HTTP_STATUS');
+  assert.ok(failing.lastError instanceof Error);
+  assert.deepEqual([failing.failures, failing.retryAt, failing.kids], [1, now + 1_000, 2]);
+  now += MINUTE;
+  assert.equal(cache.status(issuer.jwksUri).stale, true);
+  // invalidate forgets it: the next lookup fetches.
+  issuer.behave('ok');
+  await cache.invalidate(issuer.jwksUri);
+  assert.equal(cache.status(issuer.jwksUri), null);
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  assert.equal(issuer.jwksRequests, 4);
+  await assert.rejects(cache.forceRefresh('ftp://x'), { code: 'ERR_JWKS_URI_INVALID' });
+  await assert.rejects(cache.invalidate(42), { code: 'ERR_JWKS_URI_INVALID' });
+  assert.throws(() => cache.status(undefined), { code: 'ERR_JWKS_URI_MISSING' });
+});
