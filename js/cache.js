@@ -10,6 +10,9 @@ import { verify, verifyJws } from './verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
+/** The longest interval a timer can wait (2^31 - 1 ms), a day here. */
+const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
+
 /** What a caller waiting on another caller's fetch gets when that fetch is presumed lost. */
 const LOST = Symbol('lost fetch');
 
@@ -31,26 +34,34 @@ export class JwksCache {
   #fetchQuirks = { noStoreRefused: false };
   /** What verify.js may use of this cache. */
   #verification;
+  /** The `waitUntil` option: background work (stale-while-revalidate refreshes) is handed to it. */
+  #waitUntil;
+  /** The `refreshIntervalMs` timer, until close(). */
+  #timer;
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
     let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
-    let fetch, now;
+    let fetch, now, waitUntil, refreshIntervalMs;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
       ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
-      ({ fetch, now } = options);
+      ({ fetch, now, waitUntil, refreshIntervalMs } = options);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
-    for (const [name, value] of [['fetch', fetch], ['now', now]]) {
+    for (const [name, value] of [['fetch', fetch], ['now', now], ['waitUntil', waitUntil]]) {
       if (value !== undefined && typeof value !== 'function') {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
     }
+    if (refreshIntervalMs !== undefined && !(Number.isInteger(refreshIntervalMs) && refreshIntervalMs >= 1_000 && refreshIntervalMs <= MAX_TIMER_MS)) {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: refreshIntervalMs must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`);
+    }
+    this.#waitUntil = waitUntil;
     this.#coreOptions = [
       ttlMs,
       timeoutMs,
@@ -79,13 +90,19 @@ export class JwksCache {
       }
     };
     this.#verification = {
-      setFor: (uri, kid) => this.#setFor(uri, kid),
+      setFor: (uri, kid, waitUntil) => this.#setFor(uri, kid, waitUntil),
       isCurrent: (uri, view) => this.#views.get(uri) === view && this.#isFresh(view),
       now: () => this.#readClock(),
       useCore: (operation, core) => this.#useCore(operation, core),
       forgetToken,
       tokens: new VerifiedTokens(this.#core.maxVerifiedTokens, (entry) => forgetToken(entry.core, entry.id)),
     };
+    if (refreshIntervalMs !== undefined) {
+      // A background refresh of every cached set, for long-lived processes; it never keeps a Node
+      // process alive, and close() stops it.
+      this.#timer = setInterval(() => this.#refreshAll(), refreshIntervalMs);
+      this.#timer.unref?.();
+    }
     // Usable detached too: `const { getKey } = cache`.
     this.getKey = this.getKey.bind(this);
     this.verify = this.verify.bind(this);
@@ -93,6 +110,7 @@ export class JwksCache {
     this.forceRefresh = this.forceRefresh.bind(this);
     this.invalidate = this.invalidate.bind(this);
     this.status = this.status.bind(this);
+    this.close = this.close.bind(this);
     this.clear = this.clear.bind(this);
   }
 
@@ -170,6 +188,27 @@ export class JwksCache {
     return status;
   }
 
+  /** Stops the `refreshIntervalMs` timer. The cache still answers; nothing refreshes on its own. */
+  close() {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A refresh of every cached set (the `refreshIntervalMs` timer); failures stay in `status`. */
+  #refreshAll() {
+    for (const uri of [...this.#views.keys()]) this.forceRefresh(uri).catch(() => {});
+  }
+
+  /** Background work: handed to `waitUntil` when there is one; it never rejects. */
+  #inBackground(work, waitUntil) {
+    if (waitUntil === undefined) return;
+    try {
+      waitUntil(work);
+    } catch {
+      // A waitUntil that refuses (a request already over) leaves the work running unattended.
+    }
+  }
+
   /** Forgets every cached set, and every token verified with one. */
   clear() {
     this.#views.clear();
@@ -189,10 +228,10 @@ export class JwksCache {
    * The fresh set of jwksUri that a token naming `kid` (or none: undefined) is verified with:
    * from the views when it has that kid, else as a lookup gets it (fetched once on a miss).
    */
-  #setFor(jwksUri, kid) {
+  #setFor(jwksUri, kid, waitUntil) {
     const view = this.#views.get(jwksUri);
     if (view !== undefined && (kid === undefined || view.keys.has(kid)) && this.#isFresh(view)) return view;
-    return this.#lookUpSet(jwksUri, kid, kid === undefined);
+    return this.#lookUpSet(jwksUri, kid, kid === undefined, waitUntil);
   }
 
   #isFresh(view) {
@@ -205,8 +244,12 @@ export class JwksCache {
     return typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil;
   }
 
-  /** The set to answer a lookup of `kid` from (or, with `anyKey`, any fresh set), fetched if need be. */
-  async #lookUpSet(jwksUri, kid, anyKey = false) {
+  /**
+   * The set to answer a lookup of `kid` from (or, with `anyKey`, any fresh set), fetched if need
+   * be. A background refresh is handed to `waitUntil` (the call's, else the cache's), so that a
+   * Worker keeps it alive after its response.
+   */
+  async #lookUpSet(jwksUri, kid, anyKey = false, waitUntil = this.#waitUntil) {
     for (;;) {
       const now = this.#readClock();
       const decision = this.#useCore((core) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
@@ -217,7 +260,7 @@ export class JwksCache {
         // a stale one is refreshed in the background, nobody waiting on it.
         const view = this.#views.get(jwksUri);
         if (view === undefined) throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
-        if (decision.refresh !== undefined) this.#lead(jwksUri, decision.refresh);
+        if (decision.refresh !== undefined) this.#inBackground(this.#lead(jwksUri, decision.refresh), waitUntil);
         return view;
       }
       const result =

@@ -68,6 +68,16 @@ export interface JwksCacheOptions {
   /** Most URIs kept; past it, the least recently looked up is forgotten. Default 100. 1 to 100000. */
   maxEntries?: number;
   /**
+   * Refresh every cached set in the background this often, in ms (long-lived processes). The
+   * timer never keeps a Node process alive; `close()` stops it. Default: off. 1000 to 86400000.
+   */
+  refreshIntervalMs?: number;
+  /**
+   * Where background work goes (the refresh of a stale set): in Workers, the request's
+   * `ctx.waitUntil`, so that it outlives the response. `verify` takes it per call too.
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
+  /**
    * Retries of a fetch that failed with a network error, a 5xx or a 429 (after its Retry-After),
    * with doubling jittered waits from 100 ms, within `timeoutMs`. Default 2. 0 to 5.
    */
@@ -116,6 +126,8 @@ export interface VerifyOptions {
   requireExp?: boolean;
   /** The time to check the claims at. Default: the cache's clock. */
   currentDate?: Date;
+  /** Background work of this call (a stale set's refresh) goes there: in Workers, `ctx.waitUntil.bind(ctx)`. */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 export type JwtPayload = {
@@ -176,6 +188,8 @@ export interface JwksCache {
   invalidate(jwksUri: string): Promise<void>;
   /** Where the cache stands for `jwksUri`, or null when it holds nothing for it. */
   status(jwksUri: string): JwksStatus | null;
+  /** Stops the `refreshIntervalMs` timer; the cache still answers. */
+  close(): void;
   /** Forgets every cached set, and every remembered verified token. */
   clear(): void;
 }

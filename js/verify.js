@@ -98,7 +98,7 @@ function readSigned(read, token, algorithms) {
 /** Selects the key of a token the core read (readToken or readJws) and checks its signature. */
 function checkSignature(source, token, given, parts) {
   const [alg, kid, header, payload, signedLength] = parts;
-  return andThen(source.setFor(given.jwksUri, kid), (view) => {
+  return andThen(source.setFor(given.jwksUri, kid, given.waitUntil), (view) => {
     const slot = select(view, kid, alg);
     return andThen(hostKey(view, slot, alg), (key) => {
       if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, alg, NOT_IMPORTABLE)));
@@ -139,6 +139,7 @@ const OPTION_NAMES = new Set([
   'requiredClaims',
   'requireExp',
   'currentDate',
+  'waitUntil',
 ]);
 /** The most entries the core reads of a list option (MAX_LIST_ENTRIES in src/verify_options.rs). */
 const MAX_LIST_ENTRIES = 100;
@@ -159,8 +160,11 @@ export function readOptions(options) {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${JSON.stringify(name).slice(0, 100)} is not an option of verify`);
       }
     }
-    const { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate } =
+    const { jwksUri, issuer, audience, algorithms, clockToleranceSec, maxTokenAgeSec, typ, requiredClaims, requireExp, currentDate, waitUntil } =
       options;
+    if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: waitUntil must be a function');
+    }
     return {
       jwksUri,
       issuer: plainList(issuer),
@@ -172,6 +176,7 @@ export function readOptions(options) {
       requiredClaims: plainList(requiredClaims),
       requireExp,
       currentDate,
+      waitUntil,
     };
   } catch (cause) {
     if (cause instanceof JwksArgumentError) throw cause;

@@ -237,3 +237,51 @@ test('forceRefresh, invalidate and status', async () => {
   await assert.rejects(cache.invalidate(42), { code: 'ERR_JWKS_URI_INVALID' });
   assert.throws(() => cache.status(undefined), { code: 'ERR_JWKS_URI_MISSING' });
 });
+
+test('refreshIntervalMs refreshes every cached set in the background; close() stops it; the timer never keeps Node alive', async () => {
+  const cache = createJwksCache({ refreshIntervalMs: 1_000 });
+  await cache.getKey(issuer.jwksUri, 'k1');
+  const fetchedAt = cache.status(issuer.jwksUri).fetchedAt;
+  const k2 = issuer.rotate({ keepOld: true });
+  await new Promise((resolve) => setTimeout(resolve, 1_300));
+  assert.equal(issuer.jwksRequests, 2, 'refreshed by the timer');
+  assert.ok(cache.status(issuer.jwksUri).fetchedAt > fetchedAt);
+  const before = issuer.jwksRequests;
+  assert.equal((await cache.getKey(issuer.jwksUri, k2)).kid, k2, 'the rotated key is there without a miss');
+  assert.equal(issuer.jwksRequests, before);
+  cache.close();
+  await new Promise((resolve) => setTimeout(resolve, 1_300));
+  assert.equal(issuer.jwksRequests, before, 'nothing refreshed after close()');
+  for (const refreshIntervalMs of [999, 1.5, '1000', 86_400_001]) {
+    assert.throws(() => createJwksCache({ refreshIntervalMs }), { code: 'ERR_INVALID_OPTION' });
+  }
+  // A process that never calls close() still exits. (Run asynchronously: the issuer is this process.)
+  const { execFile } = await import('node:child_process');
+  const script = `import { createJwksCache } from 'jwks-cache';
+    const cache = createJwksCache({ refreshIntervalMs: 1000 });
+    await cache.getKey(${JSON.stringify(issuer.jwksUri)}, 'k1');
+    console.log('done');`;
+  const started = Date.now();
+  const stdout = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), timeout: 10_000 }, (error, out, err) =>
+      error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+    );
+  });
+  assert.equal(stdout.trim(), 'done');
+  assert.ok(Date.now() - started < 5_000, 'exited without waiting for the timer');
+});
+
+test('waitUntil (Workers): a background refresh is handed to it, from the cache option or the verify option', async () => {
+  let now = 1_700_000_000_000;
+  const handed = [];
+  const cache = createJwksCache({ ttlMs: MINUTE, now: () => now, waitUntil: (work) => handed.push(['cache', work]) });
+  await cache.getKey(issuer.jwksUri, 'k1');
+  now += MINUTE;
+  await cache.getKey(issuer.jwksUri, 'k1');
+  assert.equal(handed.length, 1);
+  assert.equal(handed[0][0], 'cache');
+  assert.ok(handed[0][1] instanceof Promise);
+  await handed[0][1];
+  assert.equal(issuer.jwksRequests, 2);
+  assert.throws(() => createJwksCache({ waitUntil: 'later' }), { code: 'ERR_INVALID_OPTION' });
+});

@@ -266,6 +266,22 @@ test('retries in workerd: a 503 is tried again within timeoutMs, and the key com
   assert.equal(issuer.jwksRequests, 3);
 });
 
+test('waitUntil in workerd: verify hands the background refresh of a stale set to ctx.waitUntil, and answers at once', async () => {
+  await (await mf.dispatchFetch('http://worker/reset?ttlMs=1000&maxRetries=0')).text();
+  issuer.setKeys(suite.jwks);
+  const options = { ...suite.options(issuer.jwksUri), waitUntil: true };
+  const c = suite.byAlg.ES256;
+  assertVerified(await verify(c.valid.token, options), c, 'warm');
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  issuer.behave('slow', 400);
+  const before = await (await mf.dispatchFetch('http://worker/waited-until')).json();
+  const started = performance.now();
+  assertVerified(await verify(c.valid.token, options), c, 'stale');
+  assert.ok(performance.now() - started < 350, 'answered from the stale set');
+  assert.equal(await (await mf.dispatchFetch('http://worker/waited-until')).json(), before + 1);
+  assert.ok(await eventually(() => issuer.jwksRequests === 2), 'the refresh ran to its end');
+});
+
 /** Polls until `check()` is truthy, at most `ms`. */
 async function eventually(check, ms = 5_000) {
   const deadline = Date.now() + ms;

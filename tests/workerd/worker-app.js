@@ -61,10 +61,19 @@ function describeError(error) {
   return { error: { name, code, message, status, isCacheError: error instanceof JwksCacheError, wasmTrap } };
 }
 
-async function verifyRoute(request) {
+/** Background work handed to ctx.waitUntil by verify (the `waitUntil: true` option), counted. */
+let waitedUntil = 0;
+
+async function verifyRoute(request, ctx) {
   const { token, options, api = 'cache' } = await request.json();
   const given = { ...options };
   if (typeof given.currentDate === 'number') given.currentDate = new Date(given.currentDate);
+  if (given.waitUntil === true) {
+    given.waitUntil = (work) => {
+      waitedUntil += 1;
+      ctx.waitUntil(work);
+    };
+  }
   try {
     const { payload, protectedHeader, key } = await (api === 'verifyToken' ? verifyToken(token, given.jwksUri, given) : cache.verify(token, given));
     return Response.json({ payload, protectedHeader, key, keyFrozen: Object.isFrozen(key) });
@@ -74,7 +83,7 @@ async function verifyRoute(request) {
 }
 
 export default {
-  async fetch(request) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const param = (name) => url.searchParams.get(name) ?? undefined;
     if (url.pathname === '/reset') {
@@ -96,7 +105,8 @@ export default {
     }
     if (url.pathname === '/fetches') return Response.json(fetches);
     if (url.pathname === '/crypto-calls') return Response.json(cryptoCalls);
-    if (url.pathname === '/verify') return verifyRoute(request);
+    if (url.pathname === '/verify') return verifyRoute(request, ctx);
+    if (url.pathname === '/waited-until') return Response.json(waitedUntil);
     if (url.pathname === '/exhaust-memory') return Response.json(exhaustWasmMemory(initSync({ module: new Uint8Array() }).memory));
     try {
       const jwk = await cache.getKey(param('uri'), param('kid'));
