@@ -44,12 +44,15 @@ export class JwksCache {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
     let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
-    let fetch, now, waitUntil, refreshIntervalMs;
+    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
       ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
-      ({ fetch, now, waitUntil, refreshIntervalMs } = options);
+      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris } = options);
+      // Copied here, so that the core reads a plain array and no caller code runs inside wasm.
+      if (Array.isArray(allowedJwksUris)) allowedJwksUris = Array.from({ length: Math.min(allowedJwksUris.length, 101) }, (_, at) => allowedJwksUris[at]);
+      else if (allowedJwksUris !== null && typeof allowedJwksUris === 'object') allowedJwksUris = {};
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -73,6 +76,7 @@ export class JwksCache {
       refetchCooldownMs,
       maxEntries,
       maxRetries,
+      allowedJwksUris,
     ];
     try {
       this.#core = new CacheCore(...this.#coreOptions);

@@ -73,6 +73,12 @@ export interface JwksCacheOptions {
    */
   refreshIntervalMs?: number;
   /**
+   * The JWKS URIs this cache may fetch: each entry a URL prefix with a path
+   * (`https://issuer.example/`, or a whole URI); any other URI is `ERR_JWKS_URI_INVALID` before
+   * any request. Default: any https URI (and http to loopback).
+   */
+  allowedJwksUris?: readonly string[];
+  /**
    * Where background work goes (the refresh of a stale set): in Workers, the request's
    * `ctx.waitUntil`, so that it outlives the response. `verify` takes it per call too.
    */

@@ -419,11 +419,47 @@ pub struct JwksCache {
     lookups: u64,
     /// URIs forgotten to make room, not yet told to the host.
     evicted: Vec<String>,
+    /// The prefixes a URI must start with (`allowedJwksUris`), when given.
+    allowed: Option<Vec<String>>,
 }
 
 impl JwksCache {
     pub fn new(config: Config) -> Self {
-        JwksCache { config, entries: HashMap::new(), last_flight: 0, lookups: 0, evicted: Vec::new() }
+        JwksCache { config, entries: HashMap::new(), last_flight: 0, lookups: 0, evicted: Vec::new(), allowed: None }
+    }
+
+    /// Restricts the URIs this cache fetches to those that start with one of `prefixes`
+    /// (`allowedJwksUris`): each an absolute URL whose host is followed by a path, so that
+    /// `https://issuer.example/` cannot be matched by `https://issuer.example.evil/`.
+    pub fn allow_only(&mut self, prefixes: &Input<Vec<Input<&str>>>) -> Result<(), CacheError> {
+        let invalid = || CacheError::InvalidOption("allowedJwksUris must be a non-empty array of URLs, each with a path (https://issuer.example/...)".into());
+        let prefixes = match prefixes {
+            Input::Absent => return Ok(()),
+            Input::Given(prefixes) if !prefixes.is_empty() && prefixes.len() <= 100 => prefixes,
+            _ => return Err(invalid()),
+        };
+        let mut allowed = Vec::new();
+        for prefix in prefixes {
+            let Input::Given(prefix) = *prefix else { return Err(invalid()) };
+            let uri = checked_uri(Input::Given(prefix), true).map_err(|_| invalid())?;
+            let after_scheme = &uri[uri.find("://").map_or(0, |at| at + 3)..];
+            if !after_scheme.contains('/') {
+                return Err(invalid());
+            }
+            allowed.push(uri.to_owned());
+        }
+        self.allowed = Some(allowed);
+        Ok(())
+    }
+
+    /// The URI, when the allow-list (if any) lets it through.
+    fn allowed<'a>(&self, uri: &'a str) -> Result<&'a str, CacheError> {
+        match &self.allowed {
+            Some(prefixes) if !prefixes.iter().any(|prefix| uri.starts_with(prefix.as_str())) => {
+                Err(CacheError::UriInvalid(format!("{:?} is not in allowedJwksUris", shorten(&redacted(uri)))))
+            }
+            _ => Ok(uri),
+        }
     }
 
     pub fn config(&self) -> Config {
@@ -432,7 +468,7 @@ impl JwksCache {
 
     /// First step of every lookup: checks the arguments, then says what to do.
     pub fn decide(&mut self, uri: Input<&str>, kid: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
+        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
         let kid = checked_kid(kid)?;
         self.decide_for(uri, Some(kid), now)
     }
@@ -440,7 +476,7 @@ impl JwksCache {
     /// The same for a token without a kid, which any fresh set answers (the key is then the
     /// single one that can verify it, or none: a set is not fetched again for such a token).
     pub fn decide_any(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
+        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
         self.decide_for(uri, None, now)
     }
 
@@ -593,7 +629,7 @@ impl JwksCache {
     /// fetch already running; while failures back off, their error (a caller cannot make the
     /// cache hammer a failing issuer).
     pub fn decide_refresh(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
+        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
         self.lookups += 1;
         if let Some(entry) = self.entries.get_mut(uri) {
             entry.last_used = self.lookups;
@@ -1455,6 +1491,22 @@ mod tests {
         assert_eq!(cache.status(URI, 0), None);
         fetch_id(decide(&mut cache, "a", 2_000));
         assert_eq!(cache.decide_refresh(Input::Given("ftp://x"), 0).unwrap_err().code(), "ERR_JWKS_URI_INVALID");
+    }
+
+    #[test]
+    fn an_allow_list_of_uri_prefixes_refuses_every_other_uri_before_any_fetch() {
+        let mut cache = JwksCache::new(Config::default());
+        let list = |prefixes: &[&'static str]| Input::Given(prefixes.iter().map(|&p| Input::Given(p)).collect::<Vec<_>>());
+        cache.allow_only(&list(&["https://issuer.example/", "https://other.example/tenant-1/jwks.json"])).unwrap();
+        fetch_id(decide(&mut cache, "a", 0));
+        for uri in ["https://issuer.example.evil/jwks", "https://evil.example/https://issuer.example/", "https://other.example/tenant-2/jwks.json"] {
+            let error = cache.decide(Input::Given(uri), Input::Given("a"), 0).unwrap_err();
+            assert!(error.to_string().contains("not in allowedJwksUris"), "{uri}: {error}");
+        }
+        fetch_id(cache.decide(Input::Given("https://other.example/tenant-1/jwks.json"), Input::Given("a"), 0).unwrap());
+        for bad in [list(&[]), list(&["https://issuer.example"]), list(&["ftp://x/"]), Input::WrongType, Input::Given(vec![Input::WrongType])] {
+            assert_eq!(JwksCache::new(Config::default()).allow_only(&bad).unwrap_err().code(), "ERR_INVALID_OPTION");
+        }
     }
 
     #[test]

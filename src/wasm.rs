@@ -70,6 +70,7 @@ impl CacheCore {
         refetch_cooldown_ms: JsValue,
         max_entries: JsValue,
         max_retries: JsValue,
+        allowed_jwks_uris: JsValue,
     ) -> Result<CacheCore, JsValue> {
         let options = Options {
             ttl_ms: number_input(&ttl_ms),
@@ -84,7 +85,9 @@ impl CacheCore {
             max_retries: number_input(&max_retries),
         };
         let config = Config::from_options(options).map_err(to_js_error)?;
-        Ok(CacheCore { core: JwksCache::new(config), tokens: HashMap::new(), last_token: 0 })
+        let mut core = JwksCache::new(config);
+        core.allow_only(&HostList::read(&allowed_jwks_uris, false).input()).map_err(to_js_error)?;
+        Ok(CacheCore { core, tokens: HashMap::new(), last_token: 0 })
     }
 
     #[wasm_bindgen(getter, js_name = timeoutMs)]

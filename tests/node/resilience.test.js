@@ -285,3 +285,17 @@ test('waitUntil (Workers): a background refresh is handed to it, from the cache 
   assert.equal(issuer.jwksRequests, 2);
   assert.throws(() => createJwksCache({ waitUntil: 'later' }), { code: 'ERR_INVALID_OPTION' });
 });
+
+test('allowedJwksUris: a URI outside the allowed prefixes is refused before any request', async () => {
+  const cache = createJwksCache({ allowedJwksUris: [`${issuer.origin}/.well-known/`] });
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  await assert.rejects(cache.getKey(`${issuer.origin}/other/jwks.json`, 'k1'), { code: 'ERR_JWKS_URI_INVALID', message: /not in allowedJwksUris/ });
+  await assert.rejects(cache.forceRefresh(`${issuer.origin}/other/jwks.json`), { code: 'ERR_JWKS_URI_INVALID' });
+  assert.equal(issuer.jwksRequests, 1);
+  assert.equal(issuer.requestsTo('/other/jwks.json'), 0);
+  for (const allowedJwksUris of [[], ['https://issuer.example'], 'https://issuer.example/', [42]]) {
+    assert.throws(() => createJwksCache({ allowedJwksUris }), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(allowedJwksUris));
+  }
+  const hostile = new Proxy([], { get: () => { throw new Error('no'); } });
+  assert.throws(() => createJwksCache({ allowedJwksUris: hostile }), { code: 'ERR_INVALID_OPTION' });
+});
