@@ -65,6 +65,8 @@ function verifyNow(source, token, options) {
   };
   let answer;
   try {
+    // A token of an issuer the caller does not accept costs no key lookup, and no fetch.
+    if (given.issuer !== undefined) source.useCore((core) => core.checkIssuer(id, given.issuer), core);
     answer = andThen(checkSignature(source, token, given, parts), accept);
   } catch (error) {
     source.forgetToken(core, id);

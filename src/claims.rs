@@ -79,6 +79,19 @@ impl TokenClaims {
         }
     }
 
+    /// The `iss` rule alone: verification applies it before it looks a key up too (ATTACKS.md B3:
+    /// a token of an issuer the caller does not accept costs no fetch).
+    pub fn check_issuer(&self, issuers: &[&str]) -> Result<(), CacheError> {
+        if issuers.is_empty() {
+            return Ok(());
+        }
+        let iss = self.iss.clone()?.ok_or_else(|| invalid("iss", "is required"))?;
+        if !issuers.contains(&iss.as_str()) {
+            return Err(invalid("iss", "is not an accepted issuer"));
+        }
+        Ok(())
+    }
+
     /// The rules at `now`, in the order of the module's list.
     pub fn check(&self, rules: &ClaimRules<'_>, now: Millis) -> Result<(), CacheError> {
         // Milliseconds kept: a NumericDate may be fractional (RFC 7519 2), and a token whose `exp`
@@ -104,12 +117,7 @@ impl TokenClaims {
             }
         }
 
-        if !rules.issuers.is_empty() {
-            let iss = self.iss.clone()?.ok_or_else(|| invalid("iss", "is required"))?;
-            if !rules.issuers.contains(&iss.as_str()) {
-                return Err(invalid("iss", "is not an accepted issuer"));
-            }
-        }
+        self.check_issuer(&rules.issuers)?;
         let claims = || Claims(JsonObject::document(&self.payload).unwrap_or_default());
         if !rules.audiences.is_empty() {
             let audiences = claims().strings("aud")?.ok_or_else(|| invalid("aud", "is required"))?;

@@ -284,6 +284,17 @@ impl CacheCore {
         token.claims.check(&rules, now).map_err(to_js_error)
     }
 
+    /// The `iss` rule alone on the token read as `id`, before its key is looked up (ATTACKS.md B3);
+    /// throws `{ code, message }`. The option is checked fully with the others afterwards.
+    #[wasm_bindgen(js_name = checkIssuer)]
+    pub fn check_issuer(&self, id: f64, issuer: &JsValue) -> Result<(), JsValue> {
+        let Some(token) = self.tokens.get(&(id as u64)) else { return Ok(()) };
+        let issuer = HostList::read(issuer, true);
+        let options = VerifyOptions { issuer: issuer.input(), ..VerifyOptions::default() };
+        let rules = claim_rules(&options).map_err(to_js_error)?;
+        token.claims.check_issuer(&rules.issuers).map_err(to_js_error)
+    }
+
     /// Forgets the token read as `id`.
     #[wasm_bindgen(js_name = forgetToken)]
     pub fn forget_token(&mut self, id: f64) {

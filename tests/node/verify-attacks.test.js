@@ -429,7 +429,8 @@ test('B3 iss-ssrf: verify fetches nothing but the configured jwksUri, whatever i
   const issuers = [attacker.origin, `${attacker.origin}/`, 'http://169.254.169.254', 'https://evil.example', ISS];
   for (const iss of issuers) {
     const forged = jws('ES256', ATTACKER_KEY, { alg: 'ES256', kid: 'attacker' }, claims({ iss }));
-    await refused(cache, forged, 'ERR_JWKS_NO_MATCHING_KEY', `forged, iss ${iss}`, { issuer: ISS });
+    // An iss the caller does not accept is refused before the key is looked up (B3, below).
+    await refused(cache, forged, iss === ISS ? 'ERR_JWKS_NO_MATCHING_KEY' : 'ERR_JWT_CLAIM_INVALID', `forged, iss ${iss}`, { issuer: ISS });
     await refused(cache, forged, 'ERR_JWKS_NO_MATCHING_KEY', `forged, iss ${iss}, issuer option = that iss`, { issuer: iss });
     const genuine = tokenBy(es256, { iss, jti: `j-${iss}` });
     if (iss === ISS) assert.equal((await cache.verify(genuine, options({ issuer: ISS }))).payload.iss, ISS);
@@ -441,7 +442,6 @@ test('B3 iss-ssrf: verify fetches nothing but the configured jwksUri, whatever i
 
 test(
   'B3 iss-ssrf: a token whose iss is not an accepted issuer is refused before any fetch',
-  { todo: 'issue 11: iss is checked with the other claims, after the JWKS fetch and the signature; ATTACKS.md B3 wants unknown iss refused before any fetch' },
   async () => {
     const cache = createJwksCache();
     await refused(cache, tokenBy(es256, { iss: 'https://evil.example' }), 'ERR_JWT_CLAIM_INVALID', 'unknown iss', { issuer: ISS });
@@ -1296,8 +1296,10 @@ test('G3 claims-other: typ is compared case-insensitively with application/ opti
   assert.equal((await cache.verify(tokenBy(es256, { jti: 'req' }), options({ requiredClaims: ['sub', 'jti', 'aud'] }))).payload.jti, 'req');
   await refused(cache, tokenBy(es256, { jti: 'req2' }), 'ERR_JWT_CLAIM_INVALID', 'nonce required', { requiredClaims: ['nonce'] });
   await refused(cache, tokenBy(es256, { jti: 'req3', sub: undefined }), 'ERR_JWT_CLAIM_INVALID', 'sub required', { requiredClaims: ['sub'] });
-  // All claim errors come after the signature: a forged token never gets one.
-  await refused(cache, jws('ES256', ATTACKER_KEY, { alg: 'ES256', kid: 'es', typ: 'JWT' }, claims({ iss: 'x', aud: 'y' })), 'ERR_JWS_SIGNATURE_INVALID', 'forged', { issuer: ISS, audience: AUD, typ: 'at+jwt' });
+  // Claim errors come after the signature: a forged token gets none, but for an iss the caller
+  // does not accept, which is refused before any key is looked up (B3).
+  await refused(cache, jws('ES256', ATTACKER_KEY, { alg: 'ES256', kid: 'es', typ: 'JWT' }, claims({ aud: 'y' })), 'ERR_JWS_SIGNATURE_INVALID', 'forged', { issuer: ISS, audience: AUD, typ: 'at+jwt' });
+  await refused(cache, jws('ES256', ATTACKER_KEY, { alg: 'ES256', kid: 'es', typ: 'JWT' }, claims({ iss: 'x', aud: 'y' })), 'ERR_JWT_CLAIM_INVALID', 'forged, foreign iss', { issuer: ISS });
 });
 
 // ---------------------------------------------------------------------------------------------
