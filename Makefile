@@ -2,7 +2,8 @@
 #   make demo   build the package and run the demo against a local issuer on 127.0.0.1
 #   make test   build and run every test: Rust core, Node, TypeScript, package, workerd, Chromium
 #   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response;
-#               verify ops/s per algorithm beside jose, jwks-rsa + jsonwebtoken and raw node:crypto, and in workerd
+#               verify ops/s per algorithm beside jose, jwks-rsa + jsonwebtoken and raw node:crypto, and in workerd;
+#               resilience (flood of unknown kids, rotations, issuer outage) beside jose, jwks-rsa and get-jwks
 #   make fuzz   cargo fuzz on reading a JWKS body, then a token (FUZZ_SECONDS each, default 120)
 .PHONY: demo test bench fuzz build tools tools-browser
 
@@ -18,6 +19,7 @@ bench: build
 	node bench/worst-case.js
 	node bench/verify.js
 	node bench/verify-workerd.js
+	node bench/resilience.js
 
 FUZZ_SECONDS ?= 120
 fuzz:
