@@ -102,6 +102,10 @@ export interface JwksStatus {
   kids?: number;
   /** A fetch is running. */
   fetching: boolean;
+  /** Until when unknown kids are answered without a refetch (the window's refetch budget is spent). */
+  coolingDownUntil?: number;
+  /** When the set is fetched again at the earliest: the end of its TTL, or of a failure's backoff. */
+  nextRefreshAt?: number;
   /** After failed fetches: the last error, when the next fetch may start, how many failed in a row. */
   lastError?: JwksCacheError;
   retryAt?: number;

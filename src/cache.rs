@@ -294,6 +294,10 @@ pub struct UriStatus {
     pub set: Option<SetStatus>,
     /// A fetch is running for it.
     pub fetching: bool,
+    /// Until when unknown kids are answered without a refetch (the window's budget is spent).
+    pub cooling_down_until: Option<Millis>,
+    /// When the set is next fetched, at the earliest: its TTL's end, or the end of a backoff.
+    pub next_refresh_at: Option<Millis>,
     /// The error of the last fetches, in a row, when they failed: until when the next one waits,
     /// and how many failed.
     pub last_error: Option<(CacheError, Millis, u32)>,
@@ -662,6 +666,12 @@ impl JwksCache {
                 kids: set.keys.keys().len(),
             }),
             fetching: entry.running(now).is_some(),
+            cooling_down_until: entry.misses.spent_until(now, self.config.refetch_cooldown_ms),
+            next_refresh_at: match (&entry.backoff, &entry.set) {
+                (Some(backoff), _) => Some(backoff.retry_at),
+                (None, Some(set)) => Some(set.fresh_until),
+                (None, None) => None,
+            },
             last_error: entry.backoff.as_ref().map(|backoff| (backoff.error.clone(), backoff.retry_at, backoff.failures)),
         })
     }
@@ -1474,6 +1484,7 @@ mod tests {
         let status = cache.status(URI, 1).unwrap();
         assert_eq!(status.set, Some(SetStatus { fetched_at: 0, fresh_until: MINUTE, usable_until: 2 * MINUTE, fresh: true, usable: true, kids: 2 }));
         assert!(!status.fetching && status.last_error.is_none());
+        assert_eq!((status.next_refresh_at, status.cooling_down_until), (Some(MINUTE), None));
 
         // A forced refresh fetches though the set is fresh, and shares a running fetch.
         let flight = fetch_id(cache.decide_refresh(Input::Given(URI), 10).unwrap());
@@ -1483,6 +1494,7 @@ mod tests {
         let failed = cache.status(URI, 21).unwrap();
         assert_eq!(failed.last_error.as_ref().map(|(error, retry_at, failures)| (error.code(), *retry_at, *failures)), Some(("ERR_JWKS_HTTP_STATUS", 20 + FIRST_BACKOFF_MS, 1)));
         assert!(failed.set.is_some(), "the set stays");
+        assert_eq!(failed.next_refresh_at, Some(20 + FIRST_BACKOFF_MS));
         // While that failure backs off, a forced refresh gets its error without a fetch.
         assert_eq!(cache.decide_refresh(Input::Given(URI), 30).unwrap_err().code(), "ERR_JWKS_HTTP_STATUS");
         fetch_id(cache.decide_refresh(Input::Given(URI), 20 + FIRST_BACKOFF_MS).unwrap());

@@ -91,6 +91,13 @@ impl MissBudget {
         None
     }
 
+    /// Until when unknown kids are answered from the set without a refetch (both slots of the
+    /// window spent), if they are at `now`.
+    pub fn spent_until(&self, now: Millis, window_ms: u64) -> Option<Millis> {
+        let end = self.window_start.saturating_add(window_ms);
+        (self.any_used && self.repeated_used && (self.window_start..end).contains(&now)).then_some(end)
+    }
+
     /// A refetch that brought the kid it was for (a rotation): its slot is free again.
     pub fn give_back(&mut self, slot: MissSlot) {
         match slot {

@@ -401,6 +401,12 @@ fn status_object(status: UriStatus) -> Object {
         set(&answer, "kids", &(cached.kids as f64).into());
     }
     set(&answer, "fetching", &status.fetching.into());
+    if let Some(until) = status.cooling_down_until {
+        set(&answer, "coolingDownUntil", &(until as f64).into());
+    }
+    if let Some(at) = status.next_refresh_at {
+        set(&answer, "nextRefreshAt", &(at as f64).into());
+    }
     if let Some((error, retry_at, failures)) = status.last_error {
         set(&answer, "lastError", &to_js_error(error));
         set(&answer, "retryAt", &(retry_at as f64).into());
