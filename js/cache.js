@@ -160,18 +160,7 @@ export class JwksCache {
    * back off, rejects at once with their error.
    */
   async forceRefresh(jwksUri) {
-    for (;;) {
-      const now = this.#readClock();
-      const decision = this.#useCore((core) => core.decideRefresh(jwksUri, now));
-      if (decision.evicted !== undefined) for (const uri of decision.evicted) this.#views.delete(uri);
-      const result =
-        decision.fetch !== undefined
-          ? await this.#lead(jwksUri, decision.fetch)
-          : await this.#join(decision.join, decision.deadline);
-      if (result === LOST) continue;
-      if (result.error !== undefined) throw toPublicError(result.error);
-      return;
-    }
+    await this.#settle(jwksUri, (core, now) => core.decideRefresh(jwksUri, now));
   }
 
   /** Forgets the set at jwksUri (and its failures), so that the next lookup fetches it. */
@@ -253,10 +242,20 @@ export class JwksCache {
    * be. A background refresh is handed to `waitUntil` (the call's, else the cache's), so that a
    * Worker keeps it alive after its response.
    */
-  async #lookUpSet(jwksUri, kid, anyKey = false, waitUntil = this.#waitUntil) {
+  #lookUpSet(jwksUri, kid, anyKey = false, waitUntil = this.#waitUntil) {
+    const decide = (core, now) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now));
+    return this.#settle(jwksUri, decide, waitUntil);
+  }
+
+  /**
+   * The decide/fetch/join loop: asks the core (`decide(core, now)`) what to do for jwksUri, until
+   * a set answers: the cached one, the one a fetch of its own brought, or the one of a fetch it
+   * joined. A joined fetch presumed lost means deciding again.
+   */
+  async #settle(jwksUri, decide, waitUntil) {
     for (;;) {
       const now = this.#readClock();
-      const decision = this.#useCore((core) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now)));
+      const decision = this.#useCore((core) => decide(core, now));
       // URIs the core forgot to make room (maxEntries): their views go too.
       if (decision.evicted !== undefined) for (const uri of decision.evicted) this.#views.delete(uri);
       if (decision.found) {
