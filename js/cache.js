@@ -124,7 +124,7 @@ export class JwksCache {
    * (stale, unknown kid, bad arguments, a clock that is not a number or that went back before the
    * fetch) goes to the core.
    */
-  getKey(jwksUri, kid) {
+  getKey(jwksUri, kid, options) {
     const view = this.#views.get(jwksUri);
     if (view !== undefined) {
       const jwk = view.keys.get(kid);
@@ -133,12 +133,12 @@ export class JwksCache {
         try {
           now = this.#now();
         } catch {
-          return this.#lookUp(jwksUri, kid);
+          return this.#lookUp(jwksUri, kid, options);
         }
         if (typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil) return Promise.resolve(jwk);
       }
     }
-    return this.#lookUp(jwksUri, kid);
+    return this.#lookUp(jwksUri, kid, options);
   }
 
   /**
@@ -213,8 +213,22 @@ export class JwksCache {
     }
   }
 
-  async #lookUp(jwksUri, kid) {
-    return keyIn(await this.#lookUpSet(jwksUri, kid), kid);
+  /** A lookup that goes to the core; `options` may hold this call's `waitUntil`. */
+  async #lookUp(jwksUri, kid, options) {
+    let waitUntil = this.#waitUntil;
+    if (options !== undefined) {
+      const refused = () => new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: getKey takes { waitUntil: function }');
+      if (options === null || typeof options !== 'object') throw refused();
+      let given;
+      try {
+        given = options.waitUntil;
+      } catch (cause) {
+        throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+      }
+      if (given !== undefined && typeof given !== 'function') throw refused();
+      waitUntil = given ?? waitUntil;
+    }
+    return keyIn(await this.#lookUpSet(jwksUri, kid, false, waitUntil), kid);
   }
 
   /**

@@ -176,7 +176,7 @@ export interface JwksCache {
    * @throws {JwksResponseError} `ERR_JWKS_RESPONSE_TOO_LARGE`, `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_NESTING_TOO_DEEP`, `ERR_JWKS_TOO_MANY_KEYS`, `ERR_JWKS_AMBIGUOUS_KID`
    * @throws {JwksCacheError} `ERR_JWKS_CORE_FAILURE`
    */
-  getKey(jwksUri: string, kid: string): Promise<Jwk | null>;
+  getKey(jwksUri: string, kid: string, options?: { waitUntil?: (work: Promise<unknown>) => void }): Promise<Jwk | null>;
   /**
    * Verifies a JWT (JWS compact serialization, claims as payload) with the key its header selects
    * from the set at `options.jwksUri`, then checks its claims. Never throws synchronously.

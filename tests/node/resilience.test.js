@@ -296,6 +296,19 @@ test('waitUntil (Workers): a background refresh is handed to it, from the cache 
   await handed[0][1];
   assert.equal(issuer.jwksRequests, 2);
   assert.throws(() => createJwksCache({ waitUntil: 'later' }), { code: 'ERR_INVALID_OPTION' });
+  // Per call, for a cache shared by requests (each with its own ctx.waitUntil).
+  now += MINUTE;
+  const perCall = [];
+  await cache.getKey(issuer.jwksUri, 'k1', { waitUntil: (work) => perCall.push(work) });
+  assert.equal(perCall.length, 1);
+  await perCall[0];
+  assert.equal(handed.length, 1, 'not the cache option');
+  now += MINUTE;
+  await assert.rejects(cache.getKey(issuer.jwksUri, 'k1', { waitUntil: 'later' }), { code: 'ERR_INVALID_OPTION' });
+  await assert.rejects(cache.getKey(issuer.jwksUri, 'k1', 'later'), { code: 'ERR_INVALID_OPTION' });
+  assert.equal((await cache.getKey(issuer.jwksUri, 'k1', {})).kid, 'k1', 'no waitUntil: the cache option');
+  assert.equal(handed.length, 2);
+  await handed[1][1];
 });
 
 test('allowedJwksUris: a URI outside the allowed prefixes is refused before any request', async () => {
