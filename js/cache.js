@@ -6,7 +6,7 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
-import { verify, verifyJws } from './verify.js';
+import { plainList, verify, verifyJws } from './verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 
@@ -51,8 +51,7 @@ export class JwksCache {
         options);
       ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris } = options);
       // Copied here, so that the core reads a plain array and no caller code runs inside wasm.
-      if (Array.isArray(allowedJwksUris)) allowedJwksUris = Array.from({ length: Math.min(allowedJwksUris.length, 101) }, (_, at) => allowedJwksUris[at]);
-      else if (allowedJwksUris !== null && typeof allowedJwksUris === 'object') allowedJwksUris = {};
+      allowedJwksUris = plainList(allowedJwksUris);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
@@ -129,6 +128,7 @@ export class JwksCache {
     if (view !== undefined) {
       const jwk = view.keys.get(kid);
       if (jwk !== undefined) {
+        // #isFresh, written out: this is the hot path.
         let now;
         try {
           now = this.#now();
@@ -241,6 +241,7 @@ export class JwksCache {
     return this.#lookUpSet(jwksUri, kid, kid === undefined, waitUntil);
   }
 
+  /** Whether the clock reads a time within the view's freshness (a clock that throws: no). */
   #isFresh(view) {
     let now;
     try {

@@ -191,7 +191,7 @@ export function readOptions(options) {
  * first entries (one more than the core accepts, so that it can say there are too many), any
  * other object as a plain one (the core refuses it by its type).
  */
-function plainList(value) {
+export function plainList(value) {
   if (value === null || typeof value !== 'object') return value;
   if (!Array.isArray(value)) return {};
   return Array.from({ length: Math.min(value.length, MAX_LIST_ENTRIES + 1) }, (_, at) => value[at]);

@@ -456,8 +456,10 @@ impl JwksCache {
         Ok(())
     }
 
-    /// The URI, when the allow-list (if any) lets it through.
-    fn allowed<'a>(&self, uri: &'a str) -> Result<&'a str, CacheError> {
+    /// The URI a lookup may fetch: a valid one ([`checked_uri`]) that the allow-list, if any,
+    /// lets through.
+    fn checked<'a>(&self, uri: Input<&'a str>) -> Result<&'a str, CacheError> {
+        let uri = checked_uri(uri, self.config.allow_insecure_http)?;
         match &self.allowed {
             Some(prefixes) if !prefixes.iter().any(|prefix| uri.starts_with(prefix.as_str())) => {
                 Err(CacheError::UriInvalid(format!("{:?} is not in allowedJwksUris", shorten(&redacted(uri)))))
@@ -472,7 +474,7 @@ impl JwksCache {
 
     /// First step of every lookup: checks the arguments, then says what to do.
     pub fn decide(&mut self, uri: Input<&str>, kid: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
+        let uri = self.checked(uri)?;
         let kid = checked_kid(kid)?;
         self.decide_for(uri, Some(kid), now)
     }
@@ -480,15 +482,13 @@ impl JwksCache {
     /// The same for a token without a kid, which any fresh set answers (the key is then the
     /// single one that can verify it, or none: a set is not fetched again for such a token).
     pub fn decide_any(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
+        let uri = self.checked(uri)?;
         self.decide_for(uri, None, now)
     }
 
     fn decide_for(&mut self, uri: &str, kid: Option<&str>, now: Millis) -> Result<Decision, CacheError> {
         let window = self.config.refetch_cooldown_ms;
-        self.lookups += 1;
-        if let Some(entry) = self.entries.get_mut(uri) {
-            entry.last_used = self.lookups;
+        if let Some(entry) = self.touch(uri) {
             if let Some(set) = entry.set.as_ref().filter(|set| set.is_usable(now)) {
                 let fresh = set.is_fresh(now);
                 let lookup = kid.map_or(KeyLookup::Absent, |kid| set.keys.lookup(kid));
@@ -507,13 +507,13 @@ impl JwksCache {
                         if let Some(flight) = entry.running(now) {
                             return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
                         }
-                        if !fresh && entry.may_fetch(now) {
-                            return Ok(Decision::Fetch(self.start_flight(uri, now, None)));
-                        }
                         // While failures back off, the set answers: a failing issuer is not asked
                         // again for every unknown kid either.
                         if !entry.may_fetch(now) {
                             return Ok(Decision::Found);
+                        }
+                        if !fresh {
+                            return Ok(Decision::Fetch(self.start_flight(uri, now, None)));
                         }
                         return Ok(match entry.misses.take(kid, now, window) {
                             Some(slot) => Decision::Fetch(self.start_flight(uri, now, Some((kid.to_owned(), slot)))),
@@ -522,11 +522,27 @@ impl JwksCache {
                     }
                 }
             }
+        }
+        self.fetch_or_join(uri, now)
+    }
+
+    /// A lookup of `uri`: its entry, marked as the most recently used (the LRU order of
+    /// `maxEntries`).
+    fn touch(&mut self, uri: &str) -> Option<&mut Entry> {
+        self.lookups += 1;
+        let entry = self.entries.get_mut(uri)?;
+        entry.last_used = self.lookups;
+        Some(entry)
+    }
+
+    /// With no set to answer from: join the running fetch, else start one; but while the last
+    /// fetches' failure backs off, fail at once with its error rather than ask a failing issuer
+    /// again on every call.
+    fn fetch_or_join(&mut self, uri: &str, now: Millis) -> Result<Decision, CacheError> {
+        if let Some(entry) = self.entries.get(uri) {
             if let Some(flight) = entry.running(now) {
                 return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
             }
-            // No set to answer from, and the last fetches failed: fail at once until the backoff
-            // ends, rather than ask a failing issuer again on every call.
             if let Some(backoff) = entry.backoff.as_ref().filter(|backoff| !backoff.allows(now)) {
                 return Err(backoff.error.clone());
             }
@@ -633,18 +649,9 @@ impl JwksCache {
     /// fetch already running; while failures back off, their error (a caller cannot make the
     /// cache hammer a failing issuer).
     pub fn decide_refresh(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
-        let uri = self.allowed(checked_uri(uri, self.config.allow_insecure_http)?)?;
-        self.lookups += 1;
-        if let Some(entry) = self.entries.get_mut(uri) {
-            entry.last_used = self.lookups;
-            if let Some(flight) = entry.running(now) {
-                return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
-            }
-            if let Some(backoff) = entry.backoff.as_ref().filter(|backoff| !backoff.allows(now)) {
-                return Err(backoff.error.clone());
-            }
-        }
-        Ok(Decision::Fetch(self.start_flight(uri, now, None)))
+        let uri = self.checked(uri)?;
+        self.touch(uri);
+        self.fetch_or_join(uri, now)
     }
 
     /// Forgets what the cache holds for `uri` (`invalidate`): its set, its failures, its budget.
@@ -931,16 +938,18 @@ mod tests {
         assert_found(decide(&mut cache, "b", 1_200), "");
     }
 
+    /// A failed refresh of every kind.
+    const FAILURES: [FetchOutcome<'static>; 5] = [
+        FetchOutcome::Response { status: 500, body: b"oops" },
+        FetchOutcome::Response { status: 404, body: br#"{"keys":[]}"# },
+        FetchOutcome::Response { status: 200, body: b"<html>" },
+        FetchOutcome::NetworkError("connection refused"),
+        FetchOutcome::TimedOut,
+    ];
+
     #[test]
     fn a_failed_refresh_keeps_the_cached_set() {
-        let failures = [
-            FetchOutcome::Response { status: 500, body: b"oops" },
-            FetchOutcome::Response { status: 404, body: br#"{"keys":[]}"# },
-            FetchOutcome::Response { status: 200, body: b"<html>" },
-            FetchOutcome::NetworkError("connection refused"),
-            FetchOutcome::TimedOut,
-        ];
-        for outcome in failures {
+        for outcome in FAILURES {
             let mut cache = JwksCache::new(Config::default());
             warm(&mut cache, KEYS_A, 0);
             let flight = fetch_id(decide(&mut cache, "rotated", 10));
@@ -953,14 +962,7 @@ mod tests {
     fn a_failed_refresh_of_the_same_cache_again_and_again_keeps_the_set() {
         let mut cache = JwksCache::new(Config { ttl_ms: 60 * MINUTE, ..Config::default() });
         warm(&mut cache, KEYS_A, 0);
-        let failures = [
-            FetchOutcome::Response { status: 500, body: b"oops" },
-            FetchOutcome::Response { status: 404, body: br#"{"keys":[]}"# },
-            FetchOutcome::Response { status: 200, body: b"<html>" },
-            FetchOutcome::NetworkError("connection refused"),
-            FetchOutcome::TimedOut,
-        ];
-        for (at, outcome) in (1..).zip(failures) {
+        for (at, outcome) in (1..).zip(FAILURES) {
             // A window of the refetch budget later each time.
             let now = at * MINUTE;
             let flight = fetch_id(decide(&mut cache, &format!("rotated-{at}"), now));

@@ -14,7 +14,8 @@
 //! key, and the JS layer builds them with `JSON.parse` of those bytes (`js/key-views.js`).
 
 use crate::cache::{
-    checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Options, RetryCause, UriStatus, MAX_URI_BYTES,
+    checked_clock, checked_uri, Config, Decision, FetchOutcome, Fetched, Input, JwksCache, Millis, Options, RetryCause, UriStatus,
+    MAX_URI_BYTES,
 };
 use crate::claims::TokenClaims;
 use crate::error::CacheError;
@@ -127,20 +128,14 @@ impl CacheCore {
     /// The same for a token without a kid: `found` when a fresh set is cached, whatever it holds.
     #[wasm_bindgen(js_name = decideAny)]
     pub fn decide_any(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
-        let uri_text = HostText::read(uri, MAX_URI_BYTES);
-        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-        let decision = self.core.decide_any(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
-        Ok(decision_object(decision, self.core.take_evicted()))
+        self.decide_on(uri, now, JwksCache::decide_any)
     }
 
     /// `forceRefresh`: `{ fetch: flight }` or `{ join: flight, deadline }`; throws `{ code, message }`
     /// for an invalid URI, a bad clock reading, or the error of failures backing off.
     #[wasm_bindgen(js_name = decideRefresh)]
     pub fn decide_refresh(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
-        let uri_text = HostText::read(uri, MAX_URI_BYTES);
-        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
-        let decision = self.core.decide_refresh(uri_input(uri_text.input(), &self.core.config()), now).map_err(to_js_error)?;
-        Ok(decision_object(decision, self.core.take_evicted()))
+        self.decide_on(uri, now, JwksCache::decide_refresh)
     }
 
     /// `invalidate`: forgets what the cache holds for the URI; throws `{ code, message }` for an
@@ -385,6 +380,22 @@ pub fn no_matching_key(kid: Option<String>, alg: usize, why: usize) -> JsValue {
 pub fn signature_invalid(alg: usize) -> JsValue {
     let name = Alg::ALL.get(alg).map_or("?", |alg| alg.name());
     to_js_error(CacheError::SignatureInvalid(format!("it does not verify as {name} with the selected key")))
+}
+
+impl CacheCore {
+    /// A decision of `decide` on the URI alone (`decideAny`, `decideRefresh`), as the host reads it.
+    fn decide_on(
+        &mut self,
+        uri: &JsValue,
+        now: &JsValue,
+        decide: impl FnOnce(&mut JwksCache, Input<&str>, Millis) -> Result<Decision, CacheError>,
+    ) -> Result<Object, JsValue> {
+        let uri_text = HostText::read(uri, MAX_URI_BYTES);
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let config = self.core.config();
+        let decision = decide(&mut self.core, uri_input(uri_text.input(), &config), now).map_err(to_js_error)?;
+        Ok(decision_object(decision, self.core.take_evicted()))
+    }
 }
 
 /// `{ fetchedAt, freshUntil, usableUntil, fresh, stale, kids }` (all but `fetching` and the error
