@@ -173,7 +173,7 @@ export interface JwksCache {
    * fetching it again once (key rotation).
    * @throws {JwksArgumentError} `ERR_JWKS_URI_MISSING`, `ERR_JWKS_URI_INVALID`, `ERR_KID_MISSING`, `ERR_KID_INVALID`, `ERR_CLOCK_INVALID`
    * @throws {JwksFetchError} `ERR_JWKS_HTTP_STATUS`, `ERR_JWKS_REDIRECT`, `ERR_JWKS_NETWORK`, `ERR_JWKS_TIMEOUT`
-   * @throws {JwksResponseError} `ERR_JWKS_RESPONSE_TOO_LARGE`, `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_NESTING_TOO_DEEP`, `ERR_JWKS_TOO_MANY_KEYS`, `ERR_JWKS_AMBIGUOUS_KID`
+   * @throws {JwksResponseError} `ERR_JWKS_RESPONSE_TOO_LARGE`, `ERR_JWKS_INVALID_JSON`, `ERR_JWKS_SET_REFUSED`, `ERR_JWKS_NESTING_TOO_DEEP`, `ERR_JWKS_TOO_MANY_KEYS`, `ERR_JWKS_AMBIGUOUS_KID`
    * @throws {JwksCacheError} `ERR_JWKS_CORE_FAILURE`
    */
   getKey(jwksUri: string, kid: string, options?: { waitUntil?: (work: Promise<unknown>) => void }): Promise<Jwk | null>;
@@ -225,6 +225,7 @@ export type JwksErrorCode =
   | 'ERR_JWKS_TIMEOUT'
   | 'ERR_JWKS_RESPONSE_TOO_LARGE'
   | 'ERR_JWKS_INVALID_JSON'
+  | 'ERR_JWKS_SET_REFUSED'
   | 'ERR_JWKS_NESTING_TOO_DEEP'
   | 'ERR_JWKS_TOO_MANY_KEYS'
   | 'ERR_JWKS_AMBIGUOUS_KID'
@@ -256,6 +257,7 @@ export declare class JwksResponseError extends JwksCacheError {
   readonly code:
     | 'ERR_JWKS_RESPONSE_TOO_LARGE'
     | 'ERR_JWKS_INVALID_JSON'
+    | 'ERR_JWKS_SET_REFUSED'
     | 'ERR_JWKS_NESTING_TOO_DEEP'
     | 'ERR_JWKS_TOO_MANY_KEYS'
     | 'ERR_JWKS_AMBIGUOUS_KID';

@@ -615,7 +615,7 @@ impl JwksCache {
         let fresh_until = now.saturating_add(ttl);
         let usable_until = fresh_until.saturating_add(self.config.max_stale_ms);
         let stored = match self.entries.get_mut(uri).filter(|_| ended.is_some()) {
-            Some(entry) if keys.is_jwk_set() || entry.set.is_none() => {
+            Some(entry) if entry.set.as_ref().is_none_or(|cached| Self::may_replace(&cached.keys, &keys)) => {
                 entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until, usable_until });
                 entry.backoff = None;
                 // A refetch that brought the kid it was for was a rotation: its slot is free again.
@@ -627,14 +627,26 @@ impl JwksCache {
                 true
             }
             Some(entry) => {
-                // A body without a `keys` array is garbage for a cache that has a set.
-                entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), CacheError::InvalidJson("no \"keys\" array".into()), now, self.config.refetch_cooldown_ms));
-                false
+                // Refused as a failed refresh: the callers that waited on it get its error, as
+                // for any other failure.
+                let error = CacheError::SetRefused(if keys.is_jwk_set() { "its \"keys\" array is empty" } else { "it has no \"keys\" array" });
+                entry.backoff = Some(Backoff::after(entry.backoff.as_ref(), error.clone(), now, self.config.refetch_cooldown_ms));
+                return Err(error);
             }
             None => false,
         };
         self.forget_if_empty(uri);
         Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
+    }
+
+    /// Whether a refreshed set may replace the cached one: not when the cached set holds keys and
+    /// the new one none (a body without a `keys` array, or an empty one). An issuer that drops
+    /// every key at once, with no new one, is far more often a broken deployment than a
+    /// revocation, and taking it at its word would fail every token: it counts as a failed
+    /// refresh, and stale-if-error serves the cached keys up to `maxStaleMs`. With nothing
+    /// cached, an empty set is the answer there is.
+    fn may_replace(cached: &KeySet, fetched: &KeySet) -> bool {
+        cached.holds_no_key() || !fetched.holds_no_key()
     }
 
     /// Records a failed fetch of `uri`: the next one waits (see [`Backoff`]). The entry stays for
@@ -1003,18 +1015,20 @@ mod tests {
         assert!(cache.finish(URI, flight, ok(KEYS_A), 1).unwrap().stored);
 
         let flight = fetch_id(decide(&mut cache, "b", 2));
-        let junk = cache.finish(URI, flight, ok(br#"{"keys":"none"}"#), 2).unwrap();
-        assert!(!junk.stored && junk.keys.keys().is_empty());
+        let junk = cache.finish(URI, flight, ok(br#"{"keys":"none"}"#), 2).unwrap_err();
+        assert_eq!(junk, CacheError::SetRefused("it has no \"keys\" array"), "a failed refresh, for the callers that waited on it");
         assert_found(decide(&mut cache, "a", 3), "");
 
-        // An explicitly empty set is a real answer (the issuer dropped every key); "b" asked
-        // twice takes the window's second refetch slot.
-        // The junk body counts as a failure: the next refetch waits for its backoff.
+        // The junk body counts as a failure: the next refetch waits for its backoff. An empty
+        // `keys` array over a set that holds keys is junk too ("b" asked twice takes the
+        // window's second refetch slot), and the one after it waits longer.
         assert_found(decide(&mut cache, "b", 4), "within the backoff of the junk body");
         let flight = fetch_id(decide(&mut cache, "b", 2 + FIRST_BACKOFF_MS));
-        assert!(cache.finish(URI, flight, ok(br#"{"keys":[]}"#), 2 + FIRST_BACKOFF_MS).unwrap().stored);
-        assert_found(decide(&mut cache, "a", 3 + FIRST_BACKOFF_MS), "the window's refetch budget is spent: answered from the (empty) set");
-        fetch_id(decide(&mut cache, "a", 3 + DEFAULT_REFETCH_COOLDOWN_MS));
+        assert_eq!(cache.finish(URI, flight, ok(br#"{"keys":[]}"#), 2 + FIRST_BACKOFF_MS).unwrap_err().code(), "ERR_JWKS_SET_REFUSED");
+        assert_found(decide(&mut cache, "a", 3 + FIRST_BACKOFF_MS), "the cached keys are kept");
+        let (error, _, failures) = cache.status(URI, 3 + FIRST_BACKOFF_MS).unwrap().last_error.unwrap();
+        assert_eq!(failures, 2);
+        assert_eq!(error.to_string(), "JWKS response refused, the cached keys kept: its \"keys\" array is empty");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum CacheError {
     NestingTooDeep(usize),
     /// The response's `keys` array has more entries than the bound.
     TooManyKeys(usize),
+    /// A well-formed response refused as the replacement of a cached set that holds keys: it has
+    /// no `keys` array, or an empty one (see `JwksCache::finish`).
+    SetRefused(&'static str),
     /// The set holds several different keys under this kid, so a lookup by kid is ambiguous.
     AmbiguousKid(String),
     /// An option passed to `createJwksCache` is out of range.
@@ -79,6 +82,7 @@ impl CacheError {
             CacheError::InvalidJson(_) => "ERR_JWKS_INVALID_JSON",
             CacheError::NestingTooDeep(_) => "ERR_JWKS_NESTING_TOO_DEEP",
             CacheError::TooManyKeys(_) => "ERR_JWKS_TOO_MANY_KEYS",
+            CacheError::SetRefused(_) => "ERR_JWKS_SET_REFUSED",
             CacheError::AmbiguousKid(_) => "ERR_JWKS_AMBIGUOUS_KID",
             CacheError::InvalidOption(_) => "ERR_INVALID_OPTION",
             CacheError::TokenMalformed(_) => "ERR_JWT_MALFORMED",
@@ -122,6 +126,7 @@ impl fmt::Display for CacheError {
             CacheError::InvalidJson(detail) => write!(f, "JWKS response is not valid JSON: {}", shorten(detail)),
             CacheError::NestingTooDeep(limit) => write!(f, "JWKS response nests deeper than {limit} levels"),
             CacheError::TooManyKeys(limit) => write!(f, "JWKS response has more than {limit} keys"),
+            CacheError::SetRefused(why) => write!(f, "JWKS response refused, the cached keys kept: {why}"),
             CacheError::AmbiguousKid(kid) => {
                 write!(f, "JWKS holds several different keys with kid {:?}", shorten(kid))
             }

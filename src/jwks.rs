@@ -185,6 +185,11 @@ impl KeySet {
     pub fn is_jwk_set(&self) -> bool {
         self.is_jwk_set
     }
+
+    /// True when no lookup can find anything in the set: no key with a kid, none without.
+    pub fn holds_no_key(&self) -> bool {
+        self.keys.is_empty() && self.unnamed.is_empty() && self.ambiguous.is_empty()
+    }
 }
 
 /// The entries of the document's `keys` array, as ranges of `text`, or None when the document is

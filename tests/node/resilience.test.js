@@ -40,7 +40,7 @@ test('stale-while-revalidate: past the TTL a known kid is answered at once while
   assert.equal(issuer.jwksRequests, 2);
 });
 
-for (const [outage, mode, value] of [['500', 'status', 500], ['garbage', 'garbage'], ['hang', 'hang']]) {
+for (const [outage, mode, value] of [['500', 'status', 500], ['garbage', 'garbage'], ['hang', 'hang'], ['empty keys', 'body', '{"keys":[]}']]) {
   test(`stale-if-error (${outage}): the last good set serves for maxStaleMs, refreshes spaced out, then the cache fails closed`, async () => {
     let now = 1_700_000_000_000;
     const cache = createJwksCache({ ttlMs: MINUTE, maxStaleMs: 10 * MINUTE, timeoutMs: 200, now: () => now });
@@ -60,8 +60,11 @@ for (const [outage, mode, value] of [['500', 'status', 500], ['garbage', 'garbag
     assert.ok(issuer.jwksRequests <= 1 + 24, `${issuer.jwksRequests} requests`);
     // Past TTL + maxStaleMs the set is not served: fail closed with the issuer's error.
     now = 1_700_000_000_000 + 11 * MINUTE + 31_000;
-    const expected = { 500: 'ERR_JWKS_HTTP_STATUS', garbage: 'ERR_JWKS_INVALID_JSON', hang: 'ERR_JWKS_TIMEOUT' }[outage];
+    const expected = { 500: 'ERR_JWKS_HTTP_STATUS', garbage: 'ERR_JWKS_INVALID_JSON', hang: 'ERR_JWKS_TIMEOUT', 'empty keys': 'ERR_JWKS_SET_REFUSED' }[outage];
     await assert.rejects(cache.getKey(issuer.jwksUri, 'k1'), { code: expected });
+    // An empty set over one that holds keys is taken for a broken deployment, not a revocation
+    // of every key: a failed refresh, which the error says.
+    if (outage === 'empty keys') assert.match(cache.status(issuer.jwksUri).lastError.message, /"keys" array is empty/);
     // The issuer recovers: past the backoff, the set is fetched again.
     issuer.behave('ok');
     now += 31_000;
@@ -281,6 +284,27 @@ test('refreshIntervalMs refreshes every cached set in the background; close() st
   });
   assert.equal(stdout.trim(), 'done');
   assert.ok(Date.now() - started < 5_000, 'exited without waiting for the timer');
+});
+
+test('a herd during a background refresh: every caller is answered from the set at once, and the refresh is the only request', async () => {
+  let now = 1_700_000_000_000;
+  const cache = createJwksCache({ ttlMs: MINUTE, now: () => now });
+  const k1 = await cache.getKey(issuer.jwksUri, 'k1');
+  issuer.behave('slow', 400);
+  const k2 = issuer.rotate({ keepOld: true });
+  now += MINUTE;
+  // The first lookup past the TTL starts the refresh; the herd arrives while it runs, stale and
+  // fresh-looking kids alike (the new kid is not in the stale set yet: it joins the refresh).
+  assert.equal(await cache.getKey(issuer.jwksUri, 'k1'), k1);
+  assert.equal(cache.status(issuer.jwksUri).fetching, true);
+  const started = performance.now();
+  const herd = await Promise.all(Array.from({ length: 200 }, () => cache.getKey(issuer.jwksUri, 'k1')));
+  assert.ok(performance.now() - started < 300, 'nobody waited on the 400 ms refresh');
+  assert.ok(herd.every((jwk) => jwk === k1));
+  const joined = await Promise.all(Array.from({ length: 20 }, () => cache.getKey(issuer.jwksUri, k2)));
+  assert.ok(joined.every((jwk) => jwk?.kid === k2), 'a kid missing from the stale set waits for the running refresh');
+  assert.equal(issuer.jwksRequests, 2, 'the warm fetch and the one refresh');
+  assert.equal(cache.status(issuer.jwksUri).fresh, true);
 });
 
 test('waitUntil (Workers): a background refresh is handed to it, from the cache option or the verify option', async () => {
