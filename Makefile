@@ -5,12 +5,12 @@
 #               verify ops/s per algorithm beside jose, jwks-rsa + jsonwebtoken and raw node:crypto, and in workerd;
 #               resilience (flood of unknown kids, rotations, issuer outage) beside jose, jwks-rsa and get-jwks
 #   make fuzz   cargo fuzz on reading a JWKS body, then a token (FUZZ_SECONDS each, default 120)
-.PHONY: demo test bench fuzz build tools tools-browser
+.PHONY: demo test bench fuzz build tools tools-test
 
 demo: build
 	node examples/demo.js
 
-test: tools-browser build
+test: tools-test build
 	cargo test --locked
 	node --test tests/node/ tests/workerd/ tests/browser/
 
@@ -35,5 +35,6 @@ build: tools
 tools:
 	scripts/ensure-tools.sh
 
-tools-browser:
-	scripts/ensure-tools.sh --browser
+# Chromium for the browser tests; redis-server and promtool for the store and metrics tests.
+tools-test:
+	scripts/ensure-tools.sh --browser --store

@@ -5,6 +5,7 @@ import { readOptions } from './verify.js';
 
 export { createJwksCache, JwksCache } from './cache.js';
 export { decodeJwt } from './decode-jwt.js';
+export { memoryStore } from './shared-store.js';
 export {
   JwksCacheError,
   JwksArgumentError,

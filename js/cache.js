@@ -9,9 +9,18 @@ import { keyView } from './key-views.js';
 import { plainList, verify, verifyJws } from './verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
+import { ACTIONS, Telemetry, errorFields } from './telemetry.js';
+import { SharedStore } from './shared-store.js';
 
 /** The longest interval a timer can wait (2^31 - 1 ms), a day here. */
 const MAX_TIMER_MS = 24 * 60 * 60 * 1000;
+
+/** Default bound of one shared store operation. */
+const DEFAULT_STORE_TIMEOUT_MS = 250;
+/** How many recent invalidations are remembered, so that the store's copy is not adopted again. */
+const REMEMBERED_INVALIDATIONS = 1_000;
+/** The longest `reason` an invalidation event quotes. */
+const MAX_REASON_CHARS = 200;
 
 /** What a caller waiting on another caller's fetch gets when that fetch is presumed lost. */
 const LOST = Symbol('lost fetch');
@@ -38,24 +47,34 @@ export class JwksCache {
   #waitUntil;
   /** The `refreshIntervalMs` timer, until close(). */
   #timer;
+  /** Events, logs and counters (telemetry.js). */
+  #telemetry;
+  /** The shared store (shared-store.js), when the `store` option gives one. */
+  #shared;
+  /** Resolves to the function that stops listening to other instances' invalidations. */
+  #unlisten;
+  /** URI -> when it was last invalidated (bounded): the store's older copy is not adopted again. */
+  #invalidatedAt = new Map();
+  /** Views already reported as served stale, and views whose kid misses were reported suppressed. */
+  #reported = new WeakSet();
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
     let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
-    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris;
+    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
       ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
-      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris } = options);
+      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger } = options);
       // Copied here, so that the core reads a plain array and no caller code runs inside wasm.
       allowedJwksUris = plainList(allowedJwksUris);
     } catch (cause) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
     }
-    for (const [name, value] of [['fetch', fetch], ['now', now], ['waitUntil', waitUntil]]) {
+    for (const [name, value] of [['fetch', fetch], ['now', now], ['waitUntil', waitUntil], ['onEvent', onEvent]]) {
       if (value !== undefined && typeof value !== 'function') {
         throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: ${name} must be a function`);
       }
@@ -63,6 +82,7 @@ export class JwksCache {
     if (refreshIntervalMs !== undefined && !(Number.isInteger(refreshIntervalMs) && refreshIntervalMs >= 1_000 && refreshIntervalMs <= MAX_TIMER_MS)) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: refreshIntervalMs must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`);
     }
+    checkStoreOptions(store, storeTimeoutMs, logger);
     this.#waitUntil = waitUntil;
     this.#coreOptions = [
       ttlMs,
@@ -83,6 +103,15 @@ export class JwksCache {
       throw asPublicError(thrown);
     }
     this.#now = now ?? Date.now;
+    this.#telemetry = new Telemetry({ onEvent, logger, now: this.#now });
+    if (store !== undefined) {
+      this.#shared = new SharedStore(store, {
+        timeoutMs: storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS,
+        maxBytes: this.#core.maxResponseBytes,
+        onError: (operation, error, uri) => this.#storeError(operation, error, uri),
+      });
+      this.#unlisten = this.#shared.listen((uri) => this.#heardInvalidation(uri));
+    }
     // Looked up on each call, so that a fetch installed later (test doubles, polyfills) is used.
     this.#fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
     const forgetToken = (core, id) => {
@@ -94,7 +123,11 @@ export class JwksCache {
     };
     this.#verification = {
       setFor: (uri, kid, waitUntil) => this.#setFor(uri, kid, waitUntil),
-      isCurrent: (uri, view) => this.#views.get(uri) === view && this.#isFresh(view),
+      isCurrent: (uri, view) => {
+        const current = this.#views.get(uri) === view && this.#isFresh(view);
+        if (current) this.#telemetry.hits++;
+        return current;
+      },
       now: () => this.#readClock(),
       useCore: (operation, core) => this.#useCore(operation, core),
       forgetToken,
@@ -115,6 +148,8 @@ export class JwksCache {
     this.status = this.status.bind(this);
     this.close = this.close.bind(this);
     this.clear = this.clear.bind(this);
+    this.metrics = this.metrics.bind(this);
+    this.metricsSnapshot = this.metricsSnapshot.bind(this);
   }
 
   /**
@@ -135,7 +170,11 @@ export class JwksCache {
         } catch {
           return this.#lookUp(jwksUri, kid, options);
         }
-        if (typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil) return Promise.resolve(jwk);
+        if (typeof now === 'number' && now >= view.fetchedAt && now < view.freshUntil) {
+          this.#telemetry.hits++;
+          if (this.#telemetry.debugging) this.#telemetry.log('debug', { uri: jwksUri, kid }, 'jwks-cache hit');
+          return Promise.resolve(jwk);
+        }
       }
     }
     return this.#lookUp(jwksUri, kid, options);
@@ -163,10 +202,73 @@ export class JwksCache {
     await this.#settle(jwksUri, (core, now) => core.decideRefresh(jwksUri, now));
   }
 
-  /** Forgets the set at jwksUri (and its failures), so that the next lookup fetches it. */
-  async invalidate(jwksUri) {
+  /**
+   * Forgets the set at jwksUri (and its failures), so that the next lookup fetches it; with a
+   * shared store, also deletes it there and tells the other instances to drop theirs. Resolves
+   * true when all of that was done, false when the shared part failed: that is reported (the
+   * JWKS_CACHE_INVALIDATION_FAILED event, a warning, a counter), never thrown, since the local
+   * part is done and the TTL heals the rest.
+   * @throws {JwksArgumentError} (rejects) for an invalid URI or options
+   */
+  async invalidate(jwksUri, options) {
+    let reason;
+    if (options !== undefined) {
+      try {
+        reason = options?.reason;
+      } catch (cause) {
+        throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+      }
+      if (options === null || typeof options !== 'object' || (reason !== undefined && typeof reason !== 'string')) {
+        throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: invalidate takes { reason: string }');
+      }
+    }
+    reason = reason?.slice(0, MAX_REASON_CHARS);
+    this.#forget(jwksUri);
+    this.#telemetry.invalidations++;
+    const shared = this.#shared;
+    const error = shared === undefined ? undefined : ((await shared.remove(jwksUri)) ?? (await shared.announceInvalidation(jwksUri)));
+    if (error === undefined) {
+      this.#telemetry.event(ACTIONS.INVALIDATED, { uri: jwksUri, reason, shared: shared !== undefined });
+      return true;
+    }
+    this.#telemetry.invalidationErrors++;
+    this.#telemetry.event(ACTIONS.INVALIDATION_FAILED, { uri: jwksUri, reason, error: errorFields(error) });
+    return false;
+  }
+
+  /** Drops what this instance holds for jwksUri, and remembers when (see #invalidatedAt). */
+  #forget(jwksUri) {
     this.#useCore((core) => core.forget(jwksUri));
     this.#views.delete(jwksUri);
+    this.#invalidatedAt.delete(jwksUri);
+    this.#invalidatedAt.set(jwksUri, this.#readClock());
+    if (this.#invalidatedAt.size > REMEMBERED_INVALIDATIONS) this.#invalidatedAt.delete(this.#invalidatedAt.keys().next().value);
+  }
+
+  /** Another instance invalidated `uri` (the store's pub/sub). */
+  #heardInvalidation(uri) {
+    try {
+      this.#forget(uri);
+    } catch {
+      // Not a URI this cache could hold (or its clock failed): nothing to drop.
+      return;
+    }
+    this.#telemetry.event(ACTIONS.INVALIDATED, { uri, remote: true });
+  }
+
+  #storeError(operation, error, uri) {
+    this.#telemetry.count('jwt_jwks_cache_store_errors_total', operation);
+    this.#telemetry.event(ACTIONS.STORE_ERROR, { uri, operation, error: errorFields(error) });
+  }
+
+  /** The counters, in the Prometheus text exposition format. */
+  metrics() {
+    return this.#telemetry.prometheus({ entries: this.#views.size });
+  }
+
+  /** The counters as numbers, for adapters (prom-client). */
+  metricsSnapshot() {
+    return { ...this.#telemetry.snapshot(), entries: this.#views.size };
   }
 
   /**
@@ -181,10 +283,15 @@ export class JwksCache {
     return status;
   }
 
-  /** Stops the `refreshIntervalMs` timer. The cache still answers; nothing refreshes on its own. */
+  /**
+   * Stops the `refreshIntervalMs` timer, and listening to other instances' invalidations. The
+   * cache still answers; nothing refreshes on its own.
+   */
   close() {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unlisten?.then((unlisten) => unlisten?.()).catch(() => {});
+    this.#unlisten = undefined;
   }
 
   /** A refresh of every cached set (the `refreshIntervalMs` timer); failures stay in `status`. */
@@ -237,7 +344,10 @@ export class JwksCache {
    */
   #setFor(jwksUri, kid, waitUntil) {
     const view = this.#views.get(jwksUri);
-    if (view !== undefined && (kid === undefined || view.keys.has(kid)) && this.#isFresh(view)) return view;
+    if (view !== undefined && (kid === undefined || view.keys.has(kid)) && this.#isFresh(view)) {
+      this.#telemetry.hits++;
+      return view;
+    }
     return this.#lookUpSet(jwksUri, kid, kid === undefined, waitUntil);
   }
 
@@ -259,7 +369,7 @@ export class JwksCache {
    */
   #lookUpSet(jwksUri, kid, anyKey = false, waitUntil = this.#waitUntil) {
     const decide = (core, now) => (anyKey ? core.decideAny(jwksUri, now) : core.decide(jwksUri, kid, now));
-    return this.#settle(jwksUri, decide, waitUntil);
+    return this.#settle(jwksUri, decide, waitUntil, anyKey ? undefined : kid);
   }
 
   /**
@@ -267,8 +377,8 @@ export class JwksCache {
    * a set answers: the cached one, the one a fetch of its own brought, or the one of a fetch it
    * joined. A joined fetch presumed lost means deciding again.
    */
-  async #settle(jwksUri, decide, waitUntil) {
-    for (;;) {
+  async #settle(jwksUri, decide, waitUntil, kid) {
+    for (let first = true; ; first = false) {
       const now = this.#readClock();
       const decision = this.#useCore((core) => decide(core, now));
       // URIs the core forgot to make room (maxEntries): their views go too.
@@ -279,7 +389,12 @@ export class JwksCache {
         const view = this.#views.get(jwksUri);
         if (view === undefined) throw toPublicError(this.#restart(this.#core, new Error('the core and its views disagree')));
         if (decision.refresh !== undefined) this.#inBackground(this.#lead(jwksUri, decision.refresh), waitUntil);
+        if (first) this.#countAnswer(jwksUri, kid, view, now);
         return view;
+      }
+      if (first) {
+        this.#telemetry.misses++;
+        if (this.#telemetry.debugging) this.#telemetry.log('debug', { uri: jwksUri, kid }, 'jwks-cache miss');
       }
       const result =
         decision.fetch !== undefined
@@ -289,6 +404,31 @@ export class JwksCache {
       if (result.error !== undefined) throw toPublicError(result.error);
       return result.view;
     }
+  }
+
+  /** Counts a lookup the cached set answered: fresh, stale, or without the kid (refetch held back). */
+  #countAnswer(uri, kid, view, now) {
+    const telemetry = this.#telemetry;
+    if (kid !== undefined && !view.keys.has(kid) && !view.ambiguous.has(kid)) {
+      // The kid is missing and no refetch was allowed: the window's budget is spent, or failures back off.
+      const status = this.#useCore((core) => core.status(uri, now));
+      const reason = status?.retryAt > now ? 'backoff' : 'refetch_budget';
+      telemetry.count('jwt_jwks_cache_refresh_suppressed_total', reason);
+      if (!this.#reported.has(view.keys)) {
+        this.#reported.add(view.keys);
+        telemetry.event(ACTIONS.REFRESH_SUPPRESSED, { uri, kid, reason });
+      }
+    }
+    if (now >= view.freshUntil) {
+      telemetry.staleHits++;
+      if (!this.#reported.has(view)) {
+        this.#reported.add(view);
+        telemetry.event(ACTIONS.STALE_SERVED, { uri, fetchedAt: view.fetchedAt, freshUntil: view.freshUntil });
+      }
+    } else {
+      telemetry.hits++;
+    }
+    if (telemetry.debugging) telemetry.log('debug', { uri, kid }, 'jwks-cache hit');
   }
 
   /**
@@ -338,22 +478,18 @@ export class JwksCache {
     return failure;
   }
 
-  /** Runs the fetch the core asked for, then hands its result to every caller waiting on it. */
+  /**
+   * Runs the fetch the core asked for (from the shared store when it has a set the core adopts,
+   * else from the issuer), then hands its result to every caller waiting on it. A set fetched
+   * from the issuer is then written to the store; the caller that ran the fetch waits for that
+   * write (bounded by storeTimeoutMs), the others do not.
+   */
   async #lead(uri, flight) {
     const core = this.#core;
     const waiters = this.#waiters;
     let result;
     try {
-      const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
-      let outcome = await fetchJwks(this.#fetch, uri, limits);
-      // A failure that may pass is tried again, as often and after as long as the core says,
-      // within the fetch's timeout.
-      for (let plan; (plan = this.#retryPlan(core, uri, flight, outcome)) !== undefined; ) {
-        const [wait, budget] = plan;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        outcome = await fetchJwks(this.#fetch, uri, { ...limits, timeoutMs: budget });
-      }
-      result = this.#report(core, uri, flight, outcome);
+      result = (this.#shared !== undefined ? await this.#fromStore(core, uri, flight) : undefined) ?? (await this.#fromIssuer(core, uri, flight));
     } catch (unexpected) {
       // A bug, not an answer (the views disagreeing with the core, say): the state it leaves
       // cannot be trusted, so it is dropped as for a trap, and no waiting caller hangs on it.
@@ -362,7 +498,84 @@ export class JwksCache {
     const callbacks = waiters.get(flight);
     waiters.delete(flight);
     if (callbacks !== undefined) for (const settle of callbacks) settle(result);
+    if (result.written !== undefined) await result.written;
     return result;
+  }
+
+  /**
+   * The shared store's answer to the fetch `flight`: a set it holds that the core adopts, or,
+   * when another instance holds the store's lock on this URI (it is fetching it), the set that
+   * instance writes, waited for up to half the fetch timeout. Undefined: ask the issuer.
+   */
+  async #fromStore(core, uri, flight) {
+    const shared = this.#shared;
+    const offer = (document) => this.#adopt(core, uri, flight, document);
+    const document = await shared.read(uri);
+    const adopted = document === undefined ? undefined : offer(document);
+    if (adopted !== undefined || !shared.canLock || (await shared.lock(uri, core.timeoutMs))) {
+      this.#telemetry.count('jwt_jwks_cache_store_reads_total', adopted === undefined ? 'miss' : 'hit');
+      return adopted;
+    }
+    const awaited = await shared.await(uri, Math.min(core.timeoutMs / 2, 2_000), offer);
+    this.#telemetry.count('jwt_jwks_cache_store_reads_total', awaited === undefined ? 'miss' : 'hit');
+    return awaited;
+  }
+
+  /** Offers a stored document to the core: the fetch's result when adopted, else undefined. */
+  #adopt(core, uri, flight, document) {
+    if (core !== this.#core) return undefined;
+    let now;
+    try {
+      now = this.#now();
+    } catch {
+      return undefined;
+    }
+    let read;
+    try {
+      read = core.adopt(uri, flight, document.body, document.cacheControl, document.fetchedAt, this.#invalidatedAt.get(uri) ?? 0, now);
+    } catch (thrown) {
+      // A document the rules of a response refuse (or a stamp that is no time) is the store's
+      // fault: reported, and the issuer is asked. Anything else is a trap, for #lead.
+      if (!isCoreError(thrown)) throw thrown;
+      this.#storeError('get', toPublicError(thrown), uri);
+      return undefined;
+    }
+    if (read === undefined) return undefined;
+    const view = keyView(read, document.body);
+    if (read.stored) this.#views.set(uri, view);
+    this.#telemetry.event(ACTIONS.REFRESHED, { uri, source: 'store', fetchedAt: read.fetchedAt, kids: view.keys.size });
+    return { view };
+  }
+
+  /** Fetches the set from the issuer, retrying as the core says; reports the result to the core. */
+  async #fromIssuer(core, uri, flight) {
+    const started = Date.now();
+    const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
+    let outcome = await fetchJwks(this.#fetch, uri, limits);
+    // A failure that may pass is tried again, as often and after as long as the core says,
+    // within the fetch's timeout.
+    for (let plan; (plan = this.#retryPlan(core, uri, flight, outcome)) !== undefined; ) {
+      const [wait, budget] = plan;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      outcome = await fetchJwks(this.#fetch, uri, { ...limits, timeoutMs: budget });
+    }
+    const { view, read, error } = this.#report(core, uri, flight, outcome);
+    const telemetry = this.#telemetry;
+    telemetry.observeFetch(Math.max(0, Date.now() - started) / 1000);
+    if (error !== undefined) {
+      const failure = toPublicError(error);
+      telemetry.count('jwt_jwks_cache_fetches_total', 'failure');
+      telemetry.count('jwt_jwks_cache_fetch_errors_total', failure.code);
+      telemetry.event(ACTIONS.REFRESH_FAILED, { uri, error: errorFields(failure), staleKept: this.#views.has(uri) });
+      return { error };
+    }
+    telemetry.count('jwt_jwks_cache_fetches_total', 'success');
+    telemetry.event(ACTIONS.REFRESHED, { uri, source: 'issuer', fetchedAt: read.fetchedAt, kids: view.keys.size });
+    const shared = this.#shared;
+    if (shared === undefined || !read.stored) return { view };
+    const now = read.fetchedAt;
+    const written = shared.write(uri, { body: outcome.body, fetchedAt: now, cacheControl: outcome.cacheControl, ttlMs: read.usableUntil - now });
+    return { view, written };
   }
 
   /** The core's plan to retry a failed attempt ([wait, budget] in ms), or undefined. */
@@ -398,7 +611,7 @@ export class JwksCache {
     }
     const view = keyView(read, outcome.body);
     if (read.stored) this.#views.set(uri, view);
-    return { view };
+    return { view, read };
   }
 
   /**
@@ -429,6 +642,20 @@ export class JwksCache {
       };
       callbacks.add(settle);
     });
+  }
+}
+
+/** Checks the shared store and logging options (the store's methods, not what they do). */
+function checkStoreOptions(store, storeTimeoutMs, logger) {
+  if (store !== undefined) {
+    const valid = store !== null && typeof store === 'object' && ['get', 'set', 'delete'].every((name) => typeof store[name] === 'function');
+    if (!valid) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: store must be an object with get, set and delete methods');
+  }
+  if (storeTimeoutMs !== undefined && !(Number.isInteger(storeTimeoutMs) && storeTimeoutMs >= 1 && storeTimeoutMs <= 60_000)) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: storeTimeoutMs must be a whole number of milliseconds from 1 to 60000');
+  }
+  if (logger !== undefined && (logger === null || typeof logger !== 'object')) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: logger must be a console-like object');
   }
 }
 

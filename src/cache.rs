@@ -19,6 +19,7 @@
 use crate::error::{shorten, CacheError};
 use crate::jwks::{KeyLookup, KeySet, MAX_KID_BYTES};
 use crate::refresh_policy::{Backoff, MissBudget, MissSlot};
+use crate::shared_set::{self, FetchFor, StoredSet};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -352,8 +353,10 @@ pub struct Fetched {
     pub stored: bool,
     /// When the fetch finished: the set is fresh from then ...
     pub fetched_at: Millis,
-    /// ... until then (exclusive).
+    /// ... until then (exclusive) ...
     pub fresh_until: Millis,
+    /// ... and served while refreshing it fails until then (what a shared store keeps it for).
+    pub usable_until: Millis,
 }
 
 #[derive(Debug, Default)]
@@ -406,6 +409,9 @@ struct Flight {
     miss: Option<(String, MissSlot)>,
     /// Retries made so far.
     retries: u32,
+    /// Asked for by `forceRefresh` (or the refresh timer): the issuer's answer is wanted, not a
+    /// set another instance stored before (see [`crate::shared_set`]).
+    forced: bool,
 }
 
 impl Flight {
@@ -553,7 +559,7 @@ impl JwksCache {
     fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
         let deadline = now.saturating_add(self.config.longest_flight_ms());
-        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0 };
+        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0, forced: false };
         if !self.entries.contains_key(uri) {
             self.make_room();
         }
@@ -608,15 +614,26 @@ impl JwksCache {
                 return Err(error);
             }
         };
-        let ttl = match cache_control.and_then(max_age_ms) {
+        self.store(uri, ended, keys, self.ttl(cache_control), now, now)
+    }
+
+    /// The TTL of a set fetched with this `Cache-Control` header: its `max-age`, clamped to
+    /// [`MIN_MAX_AGE_MS`]..[`MAX_MAX_AGE_MS`], unless `ttlMs` was given.
+    fn ttl(&self, cache_control: Option<&str>) -> u64 {
+        match cache_control.and_then(max_age_ms) {
             Some(max_age) if !self.config.ttl_given => max_age.clamp(MIN_MAX_AGE_MS, MAX_MAX_AGE_MS),
             _ => self.config.ttl_ms,
-        };
-        let fresh_until = now.saturating_add(ttl);
+        }
+    }
+
+    /// Makes `keys`, fetched at `fetched_at` by the fetch `ended` (None: it was superseded), the
+    /// cached set of `uri`, unless it holds no key and the cached one does.
+    fn store(&mut self, uri: &str, ended: Option<Flight>, keys: Rc<KeySet>, ttl: u64, fetched_at: Millis, now: Millis) -> Result<Fetched, CacheError> {
+        let fresh_until = fetched_at.saturating_add(ttl);
         let usable_until = fresh_until.saturating_add(self.config.max_stale_ms);
         let stored = match self.entries.get_mut(uri).filter(|_| ended.is_some()) {
             Some(entry) if entry.set.as_ref().is_none_or(|cached| Self::may_replace(&cached.keys, &keys)) => {
-                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at: now, fresh_until, usable_until });
+                entry.set = Some(CachedSet { keys: Rc::clone(&keys), fetched_at, fresh_until, usable_until });
                 entry.backoff = None;
                 // A refetch that brought the kid it was for was a rotation: its slot is free again.
                 if let Some((kid, slot)) = ended.and_then(|flight| flight.miss) {
@@ -636,7 +653,32 @@ impl JwksCache {
             None => false,
         };
         self.forget_if_empty(uri);
-        Ok(Fetched { keys, stored, fetched_at: now, fresh_until })
+        Ok(Fetched { keys, stored, fetched_at, fresh_until, usable_until })
+    }
+
+    /// Offers a set read from a shared store (fetched at the time its document says) as the answer to the fetch `flight` of `uri`, before the host asks the issuer. `Ok(Some)`:
+    /// adopted, exactly as [`finish_with`](Self::finish_with) would have taken it; `Ok(None)`:
+    /// not suitable (see [`crate::shared_set`]), ask the issuer; `Err`: the document breaks the
+    /// rules of a response (reported as a store error; the issuer is asked). Nothing changes
+    /// unless it is adopted.
+    pub fn adopt(&mut self, uri: &str, flight: FlightId, stored: StoredSet<'_>, now: Millis) -> Result<Option<Fetched>, CacheError> {
+        let Some(entry) = self.entries.get(uri) else { return Ok(None) };
+        let Some(running) = entry.flight.as_ref().filter(|running| running.id == flight) else { return Ok(None) };
+        let Some(fetched_at) = shared_set::fetched_at(stored.fetched_at, now).filter(|&at| at >= stored.not_before) else { return Ok(None) };
+        let keys = read_response(FetchOutcome::Response { status: 200, body: stored.body }, &self.config)?;
+        let fetch = FetchFor {
+            started: running.started,
+            forced: running.forced,
+            missing_kid_found: running.miss.as_ref().map(|(kid, _)| matches!(keys.lookup(kid), KeyLookup::Found(_))),
+        };
+        let cached = entry.set.as_ref();
+        let ttl = self.ttl(stored.cache_control);
+        let replaces = cached.is_none_or(|cached| Self::may_replace(&cached.keys, &keys));
+        if !replaces || !shared_set::adopts(fetch, fetched_at, fetched_at.saturating_add(ttl), cached.map(|set| set.fetched_at), now) {
+            return Ok(None);
+        }
+        let ended = self.end_flight(uri, flight);
+        self.store(uri, ended, Rc::new(keys), ttl, fetched_at, now).map(Some)
     }
 
     /// Whether a refreshed set may replace the cached one: not when the cached set holds keys and
@@ -663,7 +705,11 @@ impl JwksCache {
     pub fn decide_refresh(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
         let uri = self.checked(uri)?;
         self.touch(uri);
-        self.fetch_or_join(uri, now)
+        let decision = self.fetch_or_join(uri, now)?;
+        if let (Decision::Fetch(_), Some(flight)) = (&decision, self.entries.get_mut(uri).and_then(|entry| entry.flight.as_mut())) {
+            flight.forced = true;
+        }
+        Ok(decision)
     }
 
     /// Forgets what the cache holds for `uri` (`invalidate`): its set, its failures, its budget.
@@ -1546,5 +1592,66 @@ mod tests {
         let mut strict = JwksCache::new(Config { ttl_ms: 0, max_stale_ms: 0, ..Config::default() });
         warm(&mut strict, KEYS_A, 0);
         fetch_id(decide(&mut strict, "a", 0));
+    }
+
+    fn stored(body: &[u8], fetched_at: Millis) -> StoredSet<'_> {
+        StoredSet { body, cache_control: None, fetched_at, not_before: 0 }
+    }
+
+    #[test]
+    fn a_set_stored_before_the_uri_was_invalidated_is_not_adopted() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
+        let flight = fetch_id(decide(&mut cache, "a", 5 * MINUTE));
+        let before = StoredSet { not_before: 4 * MINUTE, ..stored(KEYS_A, 4 * MINUTE - 1) };
+        assert!(cache.adopt(URI, flight, before, 5 * MINUTE).unwrap().is_none());
+        assert!(cache.adopt(URI, flight, StoredSet { fetched_at: 4 * MINUTE, ..before }, 5 * MINUTE).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_stored_set_answers_a_cold_fetch_with_its_own_fetch_time() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
+        let flight = fetch_id(decide(&mut cache, "a", 5 * MINUTE));
+        let read = cache.adopt(URI, flight, stored(KEYS_A, 2 * MINUTE), 5 * MINUTE).unwrap().expect("fresh: adopted");
+        assert_eq!((read.fetched_at, read.fresh_until), (2 * MINUTE, 12 * MINUTE), "fresh by this instance's TTL, from its fetch time");
+        assert_found(decide(&mut cache, "a", 11 * MINUTE), "cached");
+        assert!(!cache.status(URI, 11 * MINUTE).unwrap().fetching, "the fetch ended");
+    }
+
+    #[test]
+    fn a_stored_set_that_does_not_fit_leaves_the_fetch_to_the_issuer() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
+        // Too old for this instance's TTL; or stamped far in the future.
+        let flight = fetch_id(decide(&mut cache, "a", 20 * MINUTE));
+        assert!(cache.adopt(URI, flight, stored(KEYS_A, 5 * MINUTE), 20 * MINUTE).unwrap().is_none());
+        assert!(cache.adopt(URI, flight, stored(KEYS_A, 21 * MINUTE), 20 * MINUTE).unwrap().is_none());
+        // A body the issuer's rules refuse is an error, and the fetch still runs.
+        assert_eq!(cache.adopt(URI, flight, stored(b"{", 19 * MINUTE), 20 * MINUTE).unwrap_err().code(), "ERR_JWKS_INVALID_JSON");
+        assert!(cache.status(URI, 20 * MINUTE).unwrap().fetching);
+        cache.finish(URI, flight, ok(KEYS_A), 20 * MINUTE).unwrap();
+
+        // A refetch for a missing kid: an older stored set without it is not the answer.
+        let flight = fetch_id(decide(&mut cache, "b", 21 * MINUTE));
+        assert!(cache.adopt(URI, flight, stored(KEYS_A, 20 * MINUTE + 1), 21 * MINUTE).unwrap().is_none());
+        // With it, it is (the keys rotated, and another instance saw it first).
+        assert!(cache.adopt(URI, flight, stored(KEYS_AB, 20 * MINUTE + 1), 21 * MINUTE).unwrap().unwrap().stored);
+        assert_found(decide(&mut cache, "b", 21 * MINUTE), "adopted");
+    }
+
+    #[test]
+    fn a_forced_refresh_adopts_only_a_set_fetched_after_it_started() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), MINUTE).unwrap());
+        assert!(cache.adopt(URI, flight, stored(KEYS_AB, MINUTE - 1), MINUTE).unwrap().is_none(), "stored before: the issuer is asked");
+        let read = cache.adopt(URI, flight, stored(KEYS_AB, MINUTE + 10), MINUTE + 20).unwrap().unwrap();
+        assert_eq!(read.fetched_at, MINUTE + 10, "another instance's fetch, made while this one waited");
+    }
+
+    #[test]
+    fn a_stored_empty_set_never_replaces_cached_keys() {
+        let mut cache = JwksCache::new(Config { ttl_ms: MINUTE, ..Config::default() });
+        warm(&mut cache, KEYS_A, 0);
+        let Decision::Refresh(flight) = decide(&mut cache, "a", MINUTE) else { panic!("stale: refresh") };
+        assert!(cache.adopt(URI, flight, stored(br#"{"keys":[]}"#, MINUTE + 1), MINUTE + 2).unwrap().is_none());
     }
 }

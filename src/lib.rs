@@ -3,6 +3,7 @@
 //!
 //! - [`cache`]: freshness, single flight, what a fetch result does to the cache;
 //! - [`refresh_policy`]: when a set may be fetched again (failure backoff, refetch budget);
+//! - [`shared_set`]: when a set from a shared store (Redis, Workers KV) answers a fetch;
 //! - [`jwks`]: reading a JWKS response into the keys a kid can find;
 //! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
@@ -24,6 +25,7 @@ pub mod key_usability;
 pub mod json_spans;
 pub mod jwks;
 pub mod refresh_policy;
+pub mod shared_set;
 pub mod strict_json;
 pub mod token;
 pub mod verify_options;

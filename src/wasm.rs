@@ -21,6 +21,7 @@ use crate::claims::TokenClaims;
 use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg, JwsHeader};
 use crate::jwks::MAX_KID_BYTES;
+use crate::shared_set::StoredSet;
 use crate::key_usability::{select_key, NoKey};
 use crate::token::{checked_token, read_compact, read_jws, require_signature, MAX_TOKEN_BYTES};
 use crate::verify_options::{allowed_algorithms, claim_rules, VerifyOptions, MAX_LIST_ENTRIES, MAX_OPTION_BYTES};
@@ -168,6 +169,21 @@ impl CacheCore {
         let status = if status.fract() == 0.0 { status as u32 } else { 0 };
         let fetched = self.core.finish_with(uri, flight, FetchOutcome::Response { status, body }, cache_control.as_deref(), now);
         Ok(read_set(fetched.map_err(to_js_error)?))
+    }
+
+    /// Offers a set read from a shared store, stamped `fetchedAt` by the instance that fetched it,
+    /// as the answer to the fetch `flight`: where the keys stand (see [`read_set`]) when adopted,
+    /// undefined when the issuer is to be asked; throws `{ code, message }` when the document
+    /// breaks the rules of a response, or the stamp or the clock is no time.
+    /// `notBefore`: a set fetched before then is not adopted (the URI was invalidated then; 0: none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn adopt(&mut self, uri: &str, flight: u32, body: &[u8], cache_control: Option<String>, fetched_at: &JsValue, not_before: f64, now: &JsValue) -> Result<JsValue, JsValue> {
+        let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+        let fetched_at = checked_clock(number_input(fetched_at)).map_err(to_js_error)?;
+        let not_before = if not_before.is_finite() && not_before > 0.0 { not_before as Millis } else { 0 };
+        let stored = StoredSet { body, cache_control: cache_control.as_deref(), fetched_at, not_before };
+        let adopted = self.core.adopt(uri, flight, stored, now).map_err(to_js_error)?;
+        Ok(adopted.map_or(JsValue::UNDEFINED, |fetched| read_set(fetched).into()))
     }
 
     /// Reports a fetch that got no usable response (`kind`: "timeout", "too-large", "redirect"
@@ -452,7 +468,7 @@ fn decision_object(decision: Decision, evicted: Vec<String>) -> Object {
     answer
 }
 
-/// `{ stored, fetchedAt, freshUntil, keys, unnamed, kidless, ambiguous }`:
+/// `{ stored, fetchedAt, freshUntil, usableUntil, keys, unnamed, kidless, ambiguous }`:
 /// - `keys`: `[kid, start, end, verifies, ...]`, the keys a kid finds; `start..end` are the bytes
 ///   of the body that hold the key, `verifies` the bit set of the algorithms it may verify (bit
 ///   `i` is `Alg::ALL[i]`);
@@ -493,6 +509,7 @@ fn read_set(fetched: Fetched) -> Object {
     set(&read, "stored", &fetched.stored.into());
     set(&read, "fetchedAt", &(fetched.fetched_at as f64).into());
     set(&read, "freshUntil", &(fetched.fresh_until as f64).into());
+    set(&read, "usableUntil", &(fetched.usable_until as f64).into());
     set(&read, "keys", &keys);
     set(&read, "unnamed", &unnamed);
     set(&read, "kidless", &kidless);

@@ -36,8 +36,8 @@ test('the tarball holds the runtime entries, the wasm, the types and nothing els
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'decode-jwt.js', 'errors.js', 'fetch-jwks.js',
-    'index.d.ts', 'key-views.js', 'node.js', 'package.json', 'signatures-node.js', 'signatures-subtle.js', 'signatures.js',
-    'verified-tokens.js', 'verify.js', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
+    'index.d.ts', 'key-views.js', 'node.js', 'package.json', 'shared-store.js', 'signatures-node.js', 'signatures-subtle.js', 'signatures.js',
+    'telemetry.js', 'verified-tokens.js', 'verify.js', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
   ]);
   assert.equal(packed.name, 'jwks-cache');
 });

@@ -1,16 +1,24 @@
 // A Worker using jwks-cache as production code would: one cache per isolate, shared by all the
 // requests it serves. Bundled by the test with esbuild and the `workerd` condition, like Wrangler.
-//   GET /key?uri=&kid=     -> { jwk, frozen } or 500 { error: { name, code, message, status,
-//                             isCacheError, wasmTrap } }
+//   GET /key?uri=&kid=&waitUntil=1
+//                          -> { jwk, frozen } or 500 { error: { name, code, message, status,
+//                             isCacheError, wasmTrap } }; waitUntil=1 passes the call
+//                             { waitUntil: ctx.waitUntil.bind(ctx) } for its background refresh
 //   POST /verify           -> body { token, options, api }: `cache.verify(token, options)` on the
 //                             module-level cache (api 'verifyToken': `verifyToken(token,
 //                             options.jwksUri, options)`, the package's own shared cache);
 //                             options.currentDate, when given, is ms since the epoch.
 //                             -> { payload, protectedHeader, key, keyFrozen } or 500 { error }
-//   GET /reset?timeoutMs=&ttlMs=&maxStaleMs=&maxRetries=&refuseCurve=
-//                          -> a new cache with those options; forgets the recorded fetches
-//                             and crypto calls; refuseCurve=P-521 makes crypto.subtle.importKey
-//                             refuse that curve from then on, as a runtime without it would
+//   GET /reset?timeoutMs=&ttlMs=&maxStaleMs=&maxRetries=&refetchCooldownMs=&maxEntries=
+//              &maxResponseBytes=&refuseCurve=
+//                          -> a new cache with those options; sets the simulated clock back to
+//                             real time; forgets the recorded fetches and crypto calls;
+//                             refuseCurve=P-521 makes crypto.subtle.importKey refuse that curve
+//                             from then on, as a runtime without it would
+//   GET /clock?advance=MS  -> moves the simulated clock (the cache's `now`: Date.now() plus an
+//                             offset) MS ms ahead: { now }, the cache's time after the move
+//   GET /status?uri=       -> cache.status(uri) (lastError as { name, code, message, status }),
+//                             or null
 //   GET /crypto-calls      -> { importKey, verify }: calls of crypto.subtle's since the last reset
 //   GET /clear             -> cache.clear()
 //   GET /fetches           -> [{ url, cache }]: each call of the runtime's fetch since the last
@@ -24,7 +32,12 @@ import { createJwksCache, verifyToken, JwksCacheError } from 'jwks-cache';
 import { initSync } from '../../node_modules/jwks-cache/wasm/jwks_cache.js';
 import { exhaustWasmMemory } from '../support/wasm-trap.js';
 
-let cache = createJwksCache();
+// The cache's clock: real time plus an offset the tests move forward (/clock), so that minutes
+// of TTL, backoff and stale window pass in a moment while fetches and timeouts run in real time.
+let offsetMs = 0;
+const now = () => Date.now() + offsetMs;
+
+let cache = createJwksCache({ now });
 
 // The package looks globalThis.fetch up on each call: this records what it asks the runtime for.
 const fetches = [];
@@ -88,8 +101,11 @@ export default {
     const param = (name) => url.searchParams.get(name) ?? undefined;
     if (url.pathname === '/reset') {
       const options = {};
-      for (const name of ['timeoutMs', 'ttlMs', 'maxStaleMs', 'maxRetries']) if (param(name)) options[name] = Number(param(name));
-      cache = createJwksCache(options);
+      for (const name of ['timeoutMs', 'ttlMs', 'maxStaleMs', 'maxRetries', 'refetchCooldownMs', 'maxEntries', 'maxResponseBytes']) {
+        if (param(name)) options[name] = Number(param(name));
+      }
+      offsetMs = 0;
+      cache = createJwksCache({ ...options, now });
       fetches.length = 0;
       cryptoCalls.importKey = cryptoCalls.verify = 0;
       refuseCurve = param('refuseCurve') ?? null;
@@ -103,13 +119,27 @@ export default {
       }
       return new Response('ok');
     }
+    if (url.pathname === '/clock') {
+      offsetMs += Number(param('advance') ?? 0);
+      return Response.json({ now: now() });
+    }
+    if (url.pathname === '/status') {
+      try {
+        const status = cache.status(param('uri'));
+        if (status?.lastError !== undefined) status.lastError = describeError(status.lastError).error;
+        return Response.json(status);
+      } catch (error) {
+        return Response.json(describeError(error), { status: 500 });
+      }
+    }
     if (url.pathname === '/fetches') return Response.json(fetches);
     if (url.pathname === '/crypto-calls') return Response.json(cryptoCalls);
     if (url.pathname === '/verify') return verifyRoute(request, ctx);
     if (url.pathname === '/waited-until') return Response.json(waitedUntil);
     if (url.pathname === '/exhaust-memory') return Response.json(exhaustWasmMemory(initSync({ module: new Uint8Array() }).memory));
     try {
-      const jwk = await cache.getKey(param('uri'), param('kid'));
+      const options = param('waitUntil') === '1' ? { waitUntil: ctx.waitUntil.bind(ctx) } : undefined;
+      const jwk = await cache.getKey(param('uri'), param('kid'), options);
       return Response.json({ jwk, frozen: jwk === null ? null : Object.isFrozen(jwk) });
     } catch (error) {
       return Response.json(describeError(error), { status: 500 });

@@ -1,0 +1,95 @@
+//! When a set read from a shared store (Redis, Workers KV: written there by any instance, this
+//! one included) may answer a fetch instead of the issuer, sans-IO (the clock is passed in).
+//!
+//! The host asks the store first whenever the cache asks it to fetch a set, and hands what it
+//! found to [`crate::cache::JwksCache::adopt`]; the document is read with the same rules as a
+//! response from the issuer. It answers the fetch when either:
+//! - it was fetched after this fetch started: another instance did this fetch for us (the cold
+//!   start of many instances, one of them holding the store's lock); or
+//! - the fetch was not forced (`forceRefresh`, the refresh timer), the document is fresh by this
+//!   instance's own TTL, newer than the set cached here, and, for a refetch on a kid missing from
+//!   the cached set, it has that kid (else the issuer is asked: the keys may have rotated since).
+//!
+//! A document stamped later than `now` by more than [`CLOCK_SKEW_MS`] (another instance's clock
+//! ahead, or a forged entry) is not adopted; within that, it counts as fetched now. Nor is one
+//! fetched before the URI was last invalidated ([`StoredSet::not_before`]).
+
+use crate::cache::Millis;
+
+/// How far another instance's clock may be ahead of this one's.
+pub const CLOCK_SKEW_MS: u64 = 5_000;
+
+/// A document read from the shared store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredSet<'a> {
+    /// The JWKS response body as the issuer sent it.
+    pub body: &'a [u8],
+    /// The response's `Cache-Control` header, for this instance's TTL of it.
+    pub cache_control: Option<&'a str>,
+    /// When the instance that fetched it did, by its clock.
+    pub fetched_at: Millis,
+    /// A document fetched before then is not adopted: the URI was invalidated at that time (here
+    /// or, as this instance heard, by another instance), and the store may still hold, or be
+    /// handed again, the set that was dropped. 0: no such bound.
+    pub not_before: Millis,
+}
+
+/// What the fetch the stored document would answer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchFor {
+    /// When the fetch started.
+    pub started: Millis,
+    /// `forceRefresh` or the refresh timer: only a document fetched after it started will do.
+    pub forced: bool,
+    /// A refetch for a kid missing from the cached set: whether the document has that kid.
+    pub missing_kid_found: Option<bool>,
+}
+
+/// When the document was fetched as this instance reads it, or None when it is too far ahead.
+pub fn fetched_at(stamped: Millis, now: Millis) -> Option<Millis> {
+    (stamped <= now.saturating_add(CLOCK_SKEW_MS)).then_some(stamped.min(now))
+}
+
+/// Whether a stored document fetched at `fetched_at` and fresh until `fresh_until` (by this
+/// instance's TTL) answers the fetch `fetch`, given the set cached here (its fetch time).
+pub fn adopts(fetch: FetchFor, fetched_at: Millis, fresh_until: Millis, cached_fetched_at: Option<Millis>, now: Millis) -> bool {
+    if fetched_at >= fetch.started {
+        return true;
+    }
+    !fetch.forced
+        && (fetched_at..fresh_until).contains(&now)
+        && cached_fetched_at.is_none_or(|cached| fetched_at > cached)
+        && fetch.missing_kid_found != Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLD: FetchFor = FetchFor { started: 100_000, forced: false, missing_kid_found: None };
+
+    #[test]
+    fn a_document_fetched_after_the_fetch_started_always_answers_it() {
+        for fetch in [COLD, FetchFor { forced: true, ..COLD }, FetchFor { missing_kid_found: Some(false), ..COLD }] {
+            assert!(adopts(fetch, 100_000, 100_001, Some(99_000), 100_500), "{fetch:?}");
+        }
+    }
+
+    #[test]
+    fn an_older_document_answers_only_when_fresh_newer_than_the_cached_set_and_not_forced() {
+        assert!(adopts(COLD, 90_000, 150_000, None, 100_500), "cold, fresh");
+        assert!(!adopts(COLD, 40_000, 100_000, None, 100_500), "no longer fresh");
+        assert!(adopts(COLD, 90_000, 150_000, Some(80_000), 100_500), "newer than the cached set");
+        assert!(!adopts(COLD, 90_000, 150_000, Some(90_000), 100_500), "the cached set itself");
+        assert!(!adopts(FetchFor { forced: true, ..COLD }, 90_000, 150_000, None, 100_500), "forced: the issuer");
+        assert!(!adopts(FetchFor { missing_kid_found: Some(false), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
+        assert!(adopts(FetchFor { missing_kid_found: Some(true), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
+    }
+
+    #[test]
+    fn a_document_from_the_future_is_refused_beyond_the_skew() {
+        assert_eq!(fetched_at(104_000, 100_000), Some(100_000));
+        assert_eq!(fetched_at(99_000, 100_000), Some(99_000));
+        assert_eq!(fetched_at(105_001, 100_000), None);
+    }
+}

@@ -1,0 +1,206 @@
+// The shared store in one process (memoryStore, and stores that fail or hang), events, logs and
+// metrics. Redis across processes: redis-store.test.js.
+
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createJwksCache, memoryStore } from 'jwks-cache';
+import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
+
+let issuer;
+before(async () => {
+  issuer = await startJwksServer();
+});
+after(() => issuer.close());
+beforeEach(() => {
+  issuer.setKeys([makePublicJwk('EC', 'k1')]);
+  issuer.behave('ok');
+  issuer.resetCounts();
+});
+
+/** An onEvent that records, and the events of one action. */
+function recorder() {
+  const events = [];
+  return { events, onEvent: (event) => events.push(event), of: (action) => events.filter((e) => e.action === action) };
+}
+
+test('caches sharing a store: a set fetched by one answers the others, with no request to the issuer', async () => {
+  const store = memoryStore();
+  const first = createJwksCache({ store });
+  const k1 = await first.getKey(issuer.jwksUri, 'k1');
+  const { events, onEvent } = recorder();
+  const second = createJwksCache({ store, onEvent });
+  assert.deepEqual(await second.getKey(issuer.jwksUri, 'k1'), k1);
+  assert.equal(issuer.jwksRequests, 1);
+  assert.deepEqual(events.map((e) => [e.action, e.source]), [['JWKS_CACHE_REFRESHED', 'store']]);
+  assert.equal(second.status(issuer.jwksUri).fetchedAt, first.status(issuer.jwksUri).fetchedAt, 'the fetch time travels with the set');
+});
+
+test('a cold start of 10 caches at once on one store makes one request to the issuer (the store lock)', async () => {
+  const store = memoryStore();
+  issuer.behave('slow', 150);
+  const caches = Array.from({ length: 10 }, () => createJwksCache({ store }));
+  const keys = await Promise.all(caches.map((cache) => cache.getKey(issuer.jwksUri, 'k1')));
+  assert.ok(keys.every((jwk) => jwk?.kid === 'k1'));
+  assert.equal(issuer.jwksRequests, 1);
+});
+
+test('a rotated kid is not answered from an older stored set: the issuer is asked', async () => {
+  const store = memoryStore();
+  const first = createJwksCache({ store });
+  const second = createJwksCache({ store });
+  await first.getKey(issuer.jwksUri, 'k1');
+  await second.getKey(issuer.jwksUri, 'k1');
+  const k2 = issuer.rotate({ keepOld: true });
+  assert.equal((await second.getKey(issuer.jwksUri, k2)).kid, k2);
+  assert.equal(issuer.jwksRequests, 2);
+  // The first cache finds the rotated set in the store, newer than its own.
+  assert.equal((await first.getKey(issuer.jwksUri, k2)).kid, k2);
+  assert.equal(issuer.jwksRequests, 2);
+});
+
+test('invalidate(uri, { reason }) drops the set everywhere: the store entry, and the other caches on their next call', async () => {
+  const store = memoryStore();
+  const a = recorder();
+  const b = recorder();
+  const first = createJwksCache({ store, onEvent: a.onEvent });
+  const second = createJwksCache({ store, onEvent: b.onEvent });
+  await first.getKey(issuer.jwksUri, 'k1');
+  await second.getKey(issuer.jwksUri, 'k1');
+  assert.equal(issuer.jwksRequests, 1);
+  // The keys leak: the issuer replaces them, and an operator invalidates on one instance.
+  issuer.setKeys([makePublicJwk('EC', 'k9')]);
+  assert.equal(await first.invalidate(issuer.jwksUri, { reason: 'key compromise' }), true);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(second.status(issuer.jwksUri), null, 'the other cache dropped its copy');
+  assert.equal(await second.getKey(issuer.jwksUri, 'k1'), null);
+  assert.equal((await first.getKey(issuer.jwksUri, 'k9')).kid, 'k9');
+  assert.equal(issuer.jwksRequests, 2, 'one fetch of the new set; the other cache took it from the store');
+  const [invalidated] = a.of('JWKS_CACHE_INVALIDATED');
+  assert.deepEqual({ ...invalidated, timestamp: typeof invalidated.timestamp }, {
+    action: 'JWKS_CACHE_INVALIDATED',
+    timestamp: 'string',
+    uri: issuer.jwksUri,
+    reason: 'key compromise',
+    shared: true,
+  });
+  assert.match(invalidated.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(b.of('JWKS_CACHE_INVALIDATED')[0].remote, true);
+  assert.match(first.metrics(), /^jwt_jwks_cache_invalidations_total 1$/m);
+  assert.match(first.metrics(), /^jwt_jwks_cache_invalidation_errors_total 0$/m);
+});
+
+/** A store whose every operation fails, or never answers. */
+function brokenStore(how) {
+  const fail = how === 'hang' ? () => new Promise(() => {}) : async () => { throw new Error('ECONNREFUSED 127.0.0.1:6379'); };
+  return { get: fail, set: fail, delete: fail, lock: fail, publish: fail, subscribe: fail };
+}
+
+for (const how of ['fail', 'hang']) {
+  test(`a store that ${how === 'fail' ? 'fails' : 'hangs'} is never a point of failure: lookups go on from memory and the issuer, each error reported`, async () => {
+    const { events, onEvent, of } = recorder();
+    const warnings = [];
+    const logger = { warn: (context, message) => warnings.push([context, message]), info() {}, debug() {} };
+    const cache = createJwksCache({ store: brokenStore(how), storeTimeoutMs: 50, onEvent, logger });
+    const started = performance.now();
+    assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+    assert.ok(performance.now() - started < 1_000);
+    assert.equal(issuer.jwksRequests, 1);
+    assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1', 'then from memory');
+    const operations = of('JWKS_CACHE_STORE_ERROR').map((e) => e.operation);
+    assert.ok(['get', 'lock', 'set'].every((op) => operations.includes(op)), operations.join());
+    assert.ok(warnings.some(([context, message]) => context.action === 'JWKS_CACHE_STORE_ERROR' && message === 'JWKS_CACHE_STORE_ERROR'));
+    // Invalidation: done locally, the shared part reported as failed, never thrown.
+    assert.equal(await cache.invalidate(issuer.jwksUri, { reason: 'rotation' }), false);
+    const [failed] = of('JWKS_CACHE_INVALIDATION_FAILED');
+    assert.equal(failed.reason, 'rotation');
+    assert.match(failed.error.message, how === 'fail' ? /ECONNREFUSED/ : /timed out/);
+    assert.equal(cache.status(issuer.jwksUri), null);
+    assert.match(cache.metrics(), /^jwt_jwks_cache_invalidation_errors_total 1$/m);
+    assert.match(cache.metrics(), /^jwt_jwks_cache_store_errors_total\{operation="get"\} [1-9]/m);
+    assert.ok(events.length > 0);
+  });
+}
+
+test('a stored document that breaks the rules of a response is reported and the issuer asked', async () => {
+  const inner = memoryStore();
+  const written = [];
+  const store = { ...inner, set: (key, value, ttlMs) => (written.push(key), inner.set(key, value, ttlMs)) };
+  const { onEvent, of } = recorder();
+  const writer = createJwksCache({ store });
+  await writer.getKey(issuer.jwksUri, 'k1');
+  // Tamper with every stored document: a duplicate member, which the strict reader refuses.
+  for (const key of [...written]) {
+    const document = JSON.parse(await store.get(key));
+    if (document.body === undefined) continue;
+    document.body = '{"keys":[],"keys":[]}';
+    await store.set(key, JSON.stringify(document), 60_000);
+  }
+  const reader = createJwksCache({ store, onEvent });
+  assert.equal((await reader.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
+  assert.equal(issuer.jwksRequests, 2);
+  assert.equal(of('JWKS_CACHE_STORE_ERROR')[0].error.code, 'ERR_JWKS_INVALID_JSON');
+});
+
+test('a throwing or rejecting onEvent, and a throwing logger, never break a lookup', async () => {
+  for (const onEvent of [() => { throw new Error('boom'); }, async () => { throw new Error('boom'); }]) {
+    const logger = { warn() { throw new Error('log down'); }, debug() { throw new Error('log down'); }, info() {} };
+    const cache = createJwksCache({ onEvent, logger });
+    issuer.behave('status', 500);
+    await assert.rejects(cache.getKey(issuer.jwksUri, 'k1'), { code: 'ERR_JWKS_HTTP_STATUS' });
+    issuer.behave('ok');
+  }
+});
+
+test('events: refreshed, refresh failed, stale served, refresh suppressed; logs at their levels', async () => {
+  let now = 1_700_000_000_000;
+  const { events, onEvent } = recorder();
+  const lines = [];
+  const logger = Object.fromEntries(['debug', 'info', 'warn'].map((level) => [level, (context, message) => lines.push([level, message])]));
+  const cache = createJwksCache({ ttlMs: 60_000, maxRetries: 0, now: () => now, onEvent, logger });
+  await cache.getKey(issuer.jwksUri, 'k1');
+  await cache.getKey(issuer.jwksUri, 'k1');
+  // Unknown kids: the first refetches, the next are held back by the budget.
+  for (let i = 0; i < 5; i++) await cache.getKey(issuer.jwksUri, `junk-${i}`);
+  now += 60_000;
+  issuer.behave('status', 503);
+  await cache.getKey(issuer.jwksUri, 'k1');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await cache.getKey(issuer.jwksUri, 'k1');
+  const actions = events.map((e) => e.action);
+  assert.deepEqual(actions, [
+    'JWKS_CACHE_REFRESHED', // the cold fetch
+    'JWKS_CACHE_REFRESHED', // the refetch for junk-0
+    'JWKS_CACHE_REFRESH_SUPPRESSED', // junk-1 (reported once per set; counted every time)
+    'JWKS_CACHE_STALE_SERVED',
+    'JWKS_CACHE_REFRESH_FAILED',
+  ]);
+  const failed = events[4];
+  assert.deepEqual([failed.error.code, failed.staleKept], ['ERR_JWKS_HTTP_STATUS', true]);
+  assert.equal(events[2].reason, 'refetch_budget');
+  assert.deepEqual(
+    lines.filter(([level]) => level !== 'debug').map(([level, message]) => `${level} ${message}`),
+    ['warn JWKS_CACHE_STALE_SERVED', 'warn JWKS_CACHE_REFRESH_FAILED'],
+  );
+  assert.ok(lines.some(([level, message]) => level === 'debug' && message === 'jwks-cache hit'));
+  assert.ok(lines.some(([level, message]) => level === 'debug' && message === 'jwks-cache miss'));
+  const metrics = cache.metrics();
+  assert.match(metrics, /^jwt_jwks_cache_refresh_suppressed_total\{reason="refetch_budget"\} 4$/m);
+  assert.match(metrics, /^jwt_jwks_cache_fetches_total\{result="success"\} 2$/m);
+  assert.match(metrics, /^jwt_jwks_cache_fetch_errors_total\{code="ERR_JWKS_HTTP_STATUS"\} 1$/m);
+  assert.match(metrics, /^jwt_jwks_cache_stale_hits_total 2$/m);
+  assert.match(metrics, /^jwt_jwks_cache_fetch_duration_seconds_count 3$/m);
+});
+
+test('metrics count hits on every path: getKey, verify, a repeated token', async () => {
+  const cache = createJwksCache();
+  await cache.getKey(issuer.jwksUri, 'k1');
+  for (let i = 0; i < 10; i++) await cache.getKey(issuer.jwksUri, 'k1');
+  const snapshot = cache.metricsSnapshot();
+  assert.deepEqual([snapshot.hits, snapshot.misses, snapshot.entries], [10, 1, 1]);
+});
+
+test('options: store, storeTimeoutMs, onEvent and logger are checked', () => {
+  for (const options of [{ store: {} }, { store: null }, { store: { get() {}, set() {} } }, { storeTimeoutMs: 0 }, { storeTimeoutMs: 1.5 }, { onEvent: 'x' }, { logger: 'console' }]) {
+    assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(options));
+  }
+});
