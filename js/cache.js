@@ -6,7 +6,8 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
-import { plainList, verify, verifyJws } from './verify.js';
+import { plainList, readOptions, verify, verifyJws } from './verify.js';
+import { Discovery } from './discovery.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
 import { ACTIONS, Telemetry, errorFields } from './telemetry.js';
@@ -51,10 +52,14 @@ export class JwksCache {
   #telemetry;
   /** The shared store (shared-store.js), when the `store` option gives one. */
   #shared;
-  /** Resolves to the function that stops listening to other instances' invalidations. */
+  /** Stops listening to other instances' invalidations. */
   #unlisten;
   /** URI -> when it was last invalidated (bounded): the store's older copy is not adopted again. */
   #invalidatedAt = new Map();
+  /** The `verifyOptions` option, read once: what a verify call leaves out. */
+  #verifyOptions;
+  /** OpenID discovery of JWKS URIs, for verify({ issuer }) without jwksUri. */
+  #discovery;
   /** Views already reported as served stale, and views whose kid misses were reported suppressed. */
   #reported = new WeakSet();
 
@@ -63,12 +68,12 @@ export class JwksCache {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
     let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
-    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger;
+    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
       ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
-      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger } = options);
+      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions } = options);
       // Copied here, so that the core reads a plain array and no caller code runs inside wasm.
       allowedJwksUris = plainList(allowedJwksUris);
     } catch (cause) {
@@ -83,6 +88,10 @@ export class JwksCache {
       throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: refreshIntervalMs must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`);
     }
     checkStoreOptions(store, storeTimeoutMs, logger);
+    if (verifyOptions !== undefined) {
+      // Checked like a call's options (names, types; the core checks values on each call).
+      this.#verifyOptions = Object.fromEntries(Object.entries(readOptions(verifyOptions)).filter(([, value]) => value !== undefined));
+    }
     this.#waitUntil = waitUntil;
     this.#coreOptions = [
       ttlMs,
@@ -121,7 +130,9 @@ export class JwksCache {
         // A core that failed was replaced, and what it read went with it.
       }
     };
+    this.#discovery = new Discovery({ core: () => this.#core, fetch: this.#fetch, now: () => this.#readClock(), quirks: this.#fetchQuirks });
     this.#verification = {
+      complete: (given) => this.#complete(given),
       setFor: (uri, kid, waitUntil) => this.#setFor(uri, kid, waitUntil),
       isCurrent: (uri, view) => {
         const current = this.#views.get(uri) === view && this.#isFresh(view);
@@ -290,7 +301,7 @@ export class JwksCache {
   close() {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#unlisten?.then((unlisten) => unlisten?.()).catch(() => {});
+    this.#unlisten?.();
     this.#unlisten = undefined;
   }
 
@@ -318,6 +329,19 @@ export class JwksCache {
     } catch (thrown) {
       this.#restart(this.#core, thrown);
     }
+  }
+
+  /**
+   * A verify call's options (read: see verify.js) completed with the cache's `verifyOptions`,
+   * and with the JWKS URI of `issuer` by OpenID discovery when none is given.
+   */
+  #complete(given) {
+    const defaults = this.#verifyOptions;
+    if (defaults !== undefined) for (const name in defaults) given[name] ??= defaults[name];
+    if (given.jwksUri !== undefined || typeof given.issuer !== 'string') return given;
+    const jwksUri = this.#discovery.jwksUri(given.issuer);
+    if (typeof jwksUri === 'string') return Object.assign(given, { jwksUri });
+    return jwksUri.then((discovered) => Object.assign(given, { jwksUri: discovered }));
   }
 
   /** A lookup that goes to the core; `options` may hold this call's `waitUntil`. */

@@ -46,6 +46,7 @@ const CLASS_OF_CODE = {
   ERR_JWKS_RESPONSE_TOO_LARGE: JwksResponseError,
   ERR_JWKS_INVALID_JSON: JwksResponseError,
   ERR_JWKS_SET_REFUSED: JwksResponseError,
+  ERR_OIDC_DISCOVERY_INVALID: JwksResponseError,
   ERR_JWKS_NESTING_TOO_DEEP: JwksResponseError,
   ERR_JWKS_TOO_MANY_KEYS: JwksResponseError,
   ERR_JWKS_AMBIGUOUS_KID: JwksResponseError,

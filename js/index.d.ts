@@ -88,7 +88,53 @@ export interface JwksCacheOptions {
    * with doubling jittered waits from 100 ms, within `timeoutMs`. Default 2. 0 to 5.
    */
   maxRetries?: number;
+  /**
+   * A store shared by many instances (Redis: `jwks-cache/redis`; Workers KV:
+   * `jwks-cache/workers-kv`; one process: `memoryStore()`): a set fetched by one instance
+   * answers the others, and `invalidate` reaches them all. Never a single point of failure.
+   */
+  store?: JwksStore;
+  /** The bound of one store operation, in ms; past it the cache goes on without the store. Default 250. 1 to 60000. */
+  storeTimeoutMs?: number;
+  /** Audit events (invalidations, refreshes, failures, stale keys served...); a throwing handler is ignored. */
+  onEvent?: (event: JwksCacheEvent) => void;
+  /** A console-like logger (pino, winston, console), called as `logger[level](context, message)`. Silent by default. */
+  logger?: { debug?: Function; info?: Function; warn?: Function };
+  /** Verify options that every `verify` call gets unless it gives its own (e.g. `{ issuer, audience }`). */
+  verifyOptions?: Partial<VerifyOptions>;
 }
+
+/** The shared store interface (see README "Shared store"). */
+export interface JwksStore {
+  get(key: string): Promise<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+  /** Set `key` if absent, for `ttlMs`; true when it was set. */
+  lock?(key: string, ttlMs: number): Promise<boolean>;
+  publish?(channel: string, message: string): Promise<unknown>;
+  /** Resolves to the function that ends the subscription. */
+  subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => void>;
+}
+
+export type JwksCacheAction =
+  | 'JWKS_CACHE_REFRESHED'
+  | 'JWKS_CACHE_REFRESH_FAILED'
+  | 'JWKS_CACHE_STALE_SERVED'
+  | 'JWKS_CACHE_REFRESH_SUPPRESSED'
+  | 'JWKS_CACHE_STORE_ERROR'
+  | 'JWKS_CACHE_INVALIDATED'
+  | 'JWKS_CACHE_INVALIDATION_FAILED';
+
+export interface JwksCacheEvent {
+  action: JwksCacheAction;
+  /** ISO 8601, from the cache's clock. */
+  timestamp: string;
+  uri?: string;
+  [context: string]: unknown;
+}
+
+/** An in-process store: several caches of one process given the same one share sets and invalidations. */
+export declare function memoryStore(): JwksStore;
 
 export interface JwksStatus {
   /** When the cached set was fetched, and until when it is fresh, then served while stale (ms since the epoch). */
@@ -116,8 +162,8 @@ export interface JwksStatus {
 export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
 export interface VerifyOptions {
-  /** The JWKS URI whose keys verify the token. Required. */
-  jwksUri: string;
+  /** The JWKS URI whose keys verify the token. Required, unless `issuer` is one string: then OpenID discovery finds it. */
+  jwksUri?: string;
   /** Accepted `iss`: one, or any of a list. Checked when given. */
   issuer?: string | readonly string[];
   /** Accepted `aud`: the token's `aud` (a string or an array) must hold one of these. Checked when given. */
@@ -194,11 +240,19 @@ export interface JwksCache {
    * failures back off.
    */
   forceRefresh(jwksUri: string): Promise<void>;
-  /** Forgets the set at `jwksUri` and its failures: the next lookup fetches it. */
-  invalidate(jwksUri: string): Promise<void>;
+  /**
+   * Forgets the set at `jwksUri` and its failures (the next lookup fetches it); with a shared
+   * store, there too and in the other instances. Resolves false when that shared part failed
+   * (reported as JWKS_CACHE_INVALIDATION_FAILED, never thrown).
+   */
+  invalidate(jwksUri: string, options?: { reason?: string }): Promise<boolean>;
+  /** The counters in the Prometheus text exposition format. */
+  metrics(): string;
+  /** The counters as numbers (for adapters such as `jwks-cache/prom-client`). */
+  metricsSnapshot(): Record<string, unknown>;
   /** Where the cache stands for `jwksUri`, or null when it holds nothing for it. */
   status(jwksUri: string): JwksStatus | null;
-  /** Stops the `refreshIntervalMs` timer; the cache still answers. */
+  /** Stops the `refreshIntervalMs` timer and the store subscription; the cache still answers. */
   close(): void;
   /** Forgets every cached set, and every remembered verified token. */
   clear(): void;
@@ -226,6 +280,7 @@ export type JwksErrorCode =
   | 'ERR_JWKS_RESPONSE_TOO_LARGE'
   | 'ERR_JWKS_INVALID_JSON'
   | 'ERR_JWKS_SET_REFUSED'
+  | 'ERR_OIDC_DISCOVERY_INVALID'
   | 'ERR_JWKS_NESTING_TOO_DEEP'
   | 'ERR_JWKS_TOO_MANY_KEYS'
   | 'ERR_JWKS_AMBIGUOUS_KID'
@@ -258,6 +313,7 @@ export declare class JwksResponseError extends JwksCacheError {
     | 'ERR_JWKS_RESPONSE_TOO_LARGE'
     | 'ERR_JWKS_INVALID_JSON'
     | 'ERR_JWKS_SET_REFUSED'
+  | 'ERR_OIDC_DISCOVERY_INVALID'
     | 'ERR_JWKS_NESTING_TOO_DEEP'
     | 'ERR_JWKS_TOO_MANY_KEYS'
     | 'ERR_JWKS_AMBIGUOUS_KID';
@@ -276,6 +332,13 @@ export declare class JwtError extends JwksCacheError {
 }
 
 /** `cache.verify` on one cache (default options) shared by every caller in the process. */
+/**
+ * Node only: a cache configured by environment variables (JWT_JWKS_URL, JWT_AUTHORITY,
+ * JWT_AUDIENCE, JWKS_CACHE_TYPE, REDIS_URL, JWKS_REFRESH_INTERVAL_MINUTES,
+ * JWKS_ENABLE_BACKGROUND_REFRESH). @throws {JwksArgumentError} naming an invalid variable
+ */
+export declare function createJwksCacheFromEnv(env?: Record<string, string | undefined>, options?: JwksCacheOptions): Promise<JwksCache>;
+
 export declare function verifyToken(token: string, jwksUri: string, options?: Omit<VerifyOptions, 'jwksUri'>): Promise<VerifyResult>;
 
 /**

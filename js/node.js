@@ -9,3 +9,4 @@ initSync({ module: readFileSync(new URL('./wasm/jwks_cache_bg.wasm', import.meta
 installSignatures(nodeSignatures);
 
 export * from './api.js';
+export { createJwksCacheFromEnv } from './env.js';

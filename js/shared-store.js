@@ -158,20 +158,46 @@ export class SharedStore {
     return failure;
   }
 
-  /** Calls `onUri` with each URI another instance invalidates; returns the unsubscribe function. */
-  async listen(onUri) {
-    if (typeof this.#store.subscribe !== 'function') return undefined;
-    return this.#call('subscribe', undefined, () =>
-      this.#store.subscribe(INVALIDATION_CHANNEL, (message) => {
-        let uri, from;
-        try {
-          ({ uri, from } = JSON.parse(message));
-        } catch {
-          return;
-        }
-        if (typeof uri === 'string' && from !== this.#id) onUri(uri);
-      }),
-    );
+  /**
+   * Calls `onUri` with each URI another instance invalidates, from now until the returned
+   * function is called. A subscription that fails (the store is down) is tried again, 1 s, 2 s...
+   * up to 30 s apart, on a timer that never keeps a process alive.
+   */
+  listen(onUri) {
+    if (typeof this.#store.subscribe !== 'function') return () => {};
+    let stopped = false;
+    let unsubscribe;
+    let timer;
+    const onMessage = (message) => {
+      let uri, from;
+      try {
+        ({ uri, from } = JSON.parse(message));
+      } catch {
+        return;
+      }
+      if (!stopped && typeof uri === 'string' && from !== this.#id) onUri(uri);
+    };
+    const attempt = async (wait) => {
+      const done = await this.#call('subscribe', undefined, () => this.#store.subscribe(INVALIDATION_CHANNEL, onMessage));
+      if (typeof done === 'function') {
+        if (stopped) done();
+        else unsubscribe = done;
+        return;
+      }
+      if (stopped) return;
+      timer = setTimeout(() => attempt(Math.min(wait * 2, 30_000)), wait);
+      timer.unref?.();
+    };
+    attempt(1_000);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      try {
+        unsubscribe?.();
+      } catch {
+        // Closing a subscription that failed is nothing to report.
+      }
+    };
   }
 
   /**

@@ -23,7 +23,7 @@ const NOT_IMPORTABLE = 2;
 const MAX_TOKEN_CHARS = 16 * 1024;
 
 /**
- * @param {{ setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
+ * @param {{ complete(given: object): object | Promise<object>, setFor(uri: string, kid?: string): object | Promise<object>, isCurrent(uri: string, view: object): boolean,
  *   now(): number, useCore(operation: (core: object) => any, core?: object): any, forgetToken(core: object, id: number): void,
  *   tokens: import('./verified-tokens.js').VerifiedTokens }} source what the cache lends
  * @returns {Promise<{ payload: object, protectedHeader: object, key: object }>} never a synchronous throw
@@ -42,7 +42,12 @@ export function verify(source, token, options) {
  * the answer, or a promise of it when something did.
  */
 function verifyNow(source, token, options) {
-  const given = readOptions(options);
+  // The cache's own verify options fill what the call leaves out; an issuer without a jwksUri is
+  // looked up by OpenID discovery (at once when known: a warm verify does not wait).
+  return andThen(source.complete(readOptions(options)), (given) => verifyGiven(source, token, given));
+}
+
+function verifyGiven(source, token, given) {
   const now = given.currentDate === undefined ? source.now() : dateMillis(given.currentDate);
 
   const remembered = typeof token === 'string' ? source.tokens.get(token) : undefined;

@@ -13,7 +13,8 @@ mkdir -p pkg/wasm
 # binaryen from npm (v132): Debian's v108 emits modules that fail to instantiate.
 node_modules/.bin/wasm-opt -Oz build/wasm/jwks_cache_bg.wasm -o pkg/wasm/jwks_cache_bg.wasm
 cp build/wasm/jwks_cache.js pkg/wasm/
-cp js/*.js js/index.d.ts pkg/
+cp js/*.js js/*.d.ts pkg/
+mkdir -p pkg/stores && cp js/stores/*.js js/stores/*.d.ts pkg/stores/
 cp pkg-template/* pkg/
 ln -sfn ../pkg node_modules/jwks-cache
 

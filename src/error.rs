@@ -47,6 +47,8 @@ pub enum CacheError {
     AmbiguousKid(String),
     /// An option passed to `createJwksCache` is out of range.
     InvalidOption(String),
+    /// An issuer's OpenID discovery document cannot give its JWKS URI (see [`crate::discovery`]).
+    DiscoveryInvalid(String),
     /// A JWT that is not a well-formed JWS compact serialization (see [`crate::token`]).
     TokenMalformed(String),
     /// The token's `exp` has passed, or it is older than the caller allows.
@@ -85,6 +87,7 @@ impl CacheError {
             CacheError::SetRefused(_) => "ERR_JWKS_SET_REFUSED",
             CacheError::AmbiguousKid(_) => "ERR_JWKS_AMBIGUOUS_KID",
             CacheError::InvalidOption(_) => "ERR_INVALID_OPTION",
+            CacheError::DiscoveryInvalid(_) => "ERR_OIDC_DISCOVERY_INVALID",
             CacheError::TokenMalformed(_) => "ERR_JWT_MALFORMED",
             CacheError::TokenExpired(_) => "ERR_JWT_EXPIRED",
             CacheError::TokenNotYetValid(_) => "ERR_JWT_NOT_YET_VALID",
@@ -131,6 +134,7 @@ impl fmt::Display for CacheError {
                 write!(f, "JWKS holds several different keys with kid {:?}", shorten(kid))
             }
             CacheError::InvalidOption(why) => write!(f, "Invalid option: {}", shorten(why)),
+            CacheError::DiscoveryInvalid(why) => write!(f, "OpenID discovery failed: {}", shorten(why)),
             CacheError::TokenMalformed(why) => write!(f, "JWT malformed: {}", shorten(why)),
             CacheError::TokenExpired(why) => write!(f, "JWT expired: {}", shorten(why)),
             CacheError::TokenNotYetValid(why) => write!(f, "JWT not yet valid: {}", shorten(why)),

@@ -4,6 +4,7 @@
 //! - [`cache`]: freshness, single flight, what a fetch result does to the cache;
 //! - [`refresh_policy`]: when a set may be fetched again (failure backoff, refetch budget);
 //! - [`shared_set`]: when a set from a shared store (Redis, Workers KV) answers a fetch;
+//! - [`discovery`]: an issuer's JWKS URI from its OpenID discovery document;
 //! - [`jwks`]: reading a JWKS response into the keys a kid can find;
 //! - [`strict_json`]: checking JSON, refusing ambiguous or too costly documents;
 //! - [`json_spans`]: where the members and entries of checked JSON stand;
@@ -18,6 +19,7 @@
 
 pub mod cache;
 pub mod claims;
+pub mod discovery;
 pub mod error;
 pub mod json_equal;
 pub mod jws_header;

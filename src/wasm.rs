@@ -18,6 +18,7 @@ use crate::cache::{
     MAX_URI_BYTES,
 };
 use crate::claims::TokenClaims;
+use crate::discovery::{configuration_uri, jwks_uri_of};
 use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg, JwsHeader};
 use crate::jwks::MAX_KID_BYTES;
@@ -145,6 +146,22 @@ impl CacheCore {
         let uri_text = HostText::read(uri, MAX_URI_BYTES);
         let uri = checked_uri(uri_text.input(), true).map_err(to_js_error)?;
         Ok(self.core.forget(uri))
+    }
+
+    /// Where the OpenID discovery document of `issuer` is; throws `{ code, message }` for an
+    /// issuer that is not an https URL (http on loopback, or with `allowInsecureHttp`).
+    #[wasm_bindgen(js_name = discoveryUri)]
+    pub fn discovery_uri(&self, issuer: &JsValue) -> Result<String, JsValue> {
+        let issuer = HostText::read(issuer, MAX_URI_BYTES);
+        let Input::Given(issuer) = issuer.input() else { return Err(to_js_error(CacheError::DiscoveryInvalid("the issuer is not a string".into()))) };
+        configuration_uri(issuer, self.core.config().allow_insecure_http).map_err(to_js_error)
+    }
+
+    /// The `jwks_uri` of the discovery document `body` fetched for `issuer`; throws
+    /// `{ code, message }` when it is not one for this issuer, with a URI the cache may fetch.
+    #[wasm_bindgen(js_name = discoveredJwksUri)]
+    pub fn discovered_jwks_uri(&self, body: &[u8], issuer: &str) -> Result<String, JsValue> {
+        jwks_uri_of(body, issuer, self.core.config().allow_insecure_http).map_err(to_js_error)
     }
 
     /// `status`: where the cache stands for the URI at `now`, or null when it holds nothing for it

@@ -2,6 +2,7 @@
 // Each @ts-expect-error line must be an error: the test fails if the types get looser.
 import {
   createJwksCache,
+  memoryStore,
   JwksCache,
   JwksCacheError,
   JwksFetchError,
@@ -68,8 +69,15 @@ export async function authenticate(token: string, jwksUri: string): Promise<stri
   const bytes: Uint8Array = (await cache.verifyJws(token, { jwksUri })).payload;
   return [payload.sub, kid, alg, shared.payload.iss, bytes.length].join();
 }
-// @ts-expect-error jwksUri is required
-cache.verify('t', { audience: 'api' });
+// @ts-expect-error jwksUri is a string
+cache.verify('t', { jwksUri: 42, audience: 'api' });
+// Without jwksUri: the issuer's OpenID discovery finds it.
+cache.verify('t', { issuer: 'https://issuer.example', audience: 'api' });
+const shared = createJwksCache({ store: memoryStore(), storeTimeoutMs: 100, onEvent: (event) => event.action, logger: console, verifyOptions: { audience: 'api' } });
+const invalidated: Promise<boolean> = shared.invalidate('https://issuer.example/jwks', { reason: 'rotation' });
+const exposition: string = shared.metrics();
+// @ts-expect-error a store has get, set and delete
+createJwksCache({ store: { get: async () => null } });
 // @ts-expect-error HS256 is never an algorithm of verify
 cache.verify('t', { jwksUri: 'https://issuer.example/jwks', algorithms: ['HS256'] });
 // @ts-expect-error currentDate is a Date

@@ -1,0 +1,77 @@
+// OpenID discovery for `verify({ issuer })` without a `jwksUri` (and JWT_AUTHORITY): the issuer's
+// JWKS URI, from `<issuer>/.well-known/openid-configuration`, fetched with the guards of a JWKS
+// fetch (fetch-jwks.js: timeout, size bound, no redirects, no HTTP cache) and read by the core
+// (src/discovery.rs: strict JSON, `issuer` exactly the one asked about, a `jwks_uri` the cache
+// may fetch). A found URI is kept for DISCOVERY_TTL_MS, and past that for as long as fetching it
+// again fails (a JWKS URI hardly ever moves, and the JWKS fetch has its own rules); a failure with
+// nothing kept is remembered for a short while, so that a down issuer is not asked on every call.
+
+import { fetchJwks } from './fetch-jwks.js';
+import { asPublicError } from './errors.js';
+
+/** How long a discovered JWKS URI is used before the document is fetched again. */
+export const DISCOVERY_TTL_MS = 60 * 60 * 1000;
+/** How long a failed discovery, with no URI known, answers with its error before trying again. */
+const FAILURE_TTL_MS = 5_000;
+/** At most this many issuers are remembered (the oldest forgotten first). */
+const MAX_ISSUERS = 100;
+
+export class Discovery {
+  /** issuer -> { jwksUri?, error?, until } */
+  #known = new Map();
+  /** issuer -> the discovery running for it (single flight). */
+  #running = new Map();
+  #host;
+
+  /** @param {{ core(): object, fetch: Function, now(): number, quirks: object }} host */
+  constructor(host) {
+    this.#host = host;
+  }
+
+  /** The JWKS URI of `issuer`: a string when known and current (no await), else a promise of it. */
+  jwksUri(issuer) {
+    const known = this.#known.get(issuer);
+    const now = this.#host.now();
+    if (known !== undefined && now < known.until) {
+      if (known.error !== undefined) return Promise.reject(asPublicError(known.error));
+      return known.jwksUri;
+    }
+    let running = this.#running.get(issuer);
+    if (running === undefined) {
+      running = this.#discover(issuer, known).finally(() => this.#running.delete(issuer));
+      this.#running.set(issuer, running);
+    }
+    return running;
+  }
+
+  async #discover(issuer, known) {
+    const core = this.#host.core();
+    let error;
+    try {
+      const uri = core.discoveryUri(issuer);
+      const outcome = await fetchJwks(this.#host.fetch, uri, { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#host.quirks });
+      if (outcome.failed !== undefined || outcome.status < 200 || outcome.status > 299) {
+        const why = outcome.failed ?? `HTTP status ${outcome.status}`;
+        throw { code: 'ERR_OIDC_DISCOVERY_INVALID', message: `OpenID discovery failed: ${uri} answered ${why}` };
+      }
+      const jwksUri = core.discoveredJwksUri(outcome.body, issuer);
+      this.#remember(issuer, { jwksUri, until: this.#host.now() + DISCOVERY_TTL_MS });
+      return jwksUri;
+    } catch (thrown) {
+      error = thrown;
+    }
+    // A URI found before keeps serving; only an issuer never discovered fails.
+    if (known?.jwksUri !== undefined) {
+      this.#remember(issuer, { jwksUri: known.jwksUri, until: this.#host.now() + FAILURE_TTL_MS });
+      return known.jwksUri;
+    }
+    this.#remember(issuer, { error, until: this.#host.now() + FAILURE_TTL_MS });
+    throw asPublicError(error);
+  }
+
+  #remember(issuer, entry) {
+    this.#known.delete(issuer);
+    this.#known.set(issuer, entry);
+    if (this.#known.size > MAX_ISSUERS) this.#known.delete(this.#known.keys().next().value);
+  }
+}
