@@ -196,7 +196,8 @@ export class JwksCache {
    * its claims; see verify.js. Never throws synchronously.
    */
   verify(token, options) {
-    return verify(this.#verification, token, options);
+    // With verifyOptions, a call may give none of its own.
+    return verify(this.#verification, token, options === undefined && this.#verifyOptions !== undefined ? {} : options);
   }
 
   /** Verifies a JWS whose payload is any bytes (no claims); see verify.js. */
