@@ -147,7 +147,7 @@ export class JwksCache {
     if (refreshIntervalMs !== undefined) {
       // A background refresh of every cached set, for long-lived processes; it never keeps a Node
       // process alive, and close() stops it.
-      this.#timer = setInterval(() => this.#refreshAll(), refreshIntervalMs);
+      this.#timer = setInterval(() => this.#refreshAll(refreshIntervalMs), refreshIntervalMs);
       this.#timer.unref?.();
     }
     // Usable detached too: `const { getKey } = cache`.
@@ -211,7 +211,12 @@ export class JwksCache {
    * back off, rejects at once with their error.
    */
   async forceRefresh(jwksUri) {
-    await this.#settle(jwksUri, (core, now) => core.decideRefresh(jwksUri, now));
+    await this.#refresh(jwksUri, 0);
+  }
+
+  /** A refresh that a set another instance stored at most `sinceMs` ago may answer (see the core). */
+  async #refresh(jwksUri, sinceMs) {
+    await this.#settle(jwksUri, (core, now) => core.decideRefresh(jwksUri, now, sinceMs));
   }
 
   /**
@@ -306,9 +311,13 @@ export class JwksCache {
     this.#unlisten = undefined;
   }
 
-  /** A refresh of every cached set (the `refreshIntervalMs` timer); failures stay in `status`. */
-  #refreshAll() {
-    for (const uri of [...this.#views.keys()]) this.forceRefresh(uri).catch(() => {});
+  /**
+   * A refresh of every cached set (the `refreshIntervalMs` timer); failures stay in `status`. A
+   * set another instance stored within half the interval answers it, so that instances sharing a
+   * store fetch about once per interval between them.
+   */
+  #refreshAll(intervalMs) {
+    for (const uri of [...this.#views.keys()]) this.#refresh(uri, intervalMs / 2).catch(() => {});
   }
 
   /** Background work: handed to `waitUntil` when there is one; it never rejects. */

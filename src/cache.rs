@@ -409,9 +409,9 @@ struct Flight {
     miss: Option<(String, MissSlot)>,
     /// Retries made so far.
     retries: u32,
-    /// Asked for by `forceRefresh` (or the refresh timer): the issuer's answer is wanted, not a
-    /// set another instance stored before (see [`crate::shared_set`]).
-    forced: bool,
+    /// A refresh (`forceRefresh`, the refresh timer) that wants a set fetched since then, not an
+    /// older one another instance stored (see [`crate::shared_set`]).
+    wanted_since: Option<Millis>,
 }
 
 impl Flight {
@@ -559,7 +559,7 @@ impl JwksCache {
     fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
         let deadline = now.saturating_add(self.config.longest_flight_ms());
-        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0, forced: false };
+        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0, wanted_since: None };
         if !self.entries.contains_key(uri) {
             self.make_room();
         }
@@ -668,7 +668,7 @@ impl JwksCache {
         let keys = read_response(FetchOutcome::Response { status: 200, body: stored.body }, &self.config)?;
         let fetch = FetchFor {
             started: running.started,
-            forced: running.forced,
+            wanted_since: running.wanted_since,
             missing_kid_found: running.miss.as_ref().map(|(kid, _)| matches!(keys.lookup(kid), KeyLookup::Found(_))),
         };
         let cached = entry.set.as_ref();
@@ -701,13 +701,14 @@ impl JwksCache {
 
     /// A refresh the caller asks for (`forceRefresh`): fetch the set now, fresh or not, sharing a
     /// fetch already running; while failures back off, their error (a caller cannot make the
-    /// cache hammer a failing issuer).
-    pub fn decide_refresh(&mut self, uri: Input<&str>, now: Millis) -> Result<Decision, CacheError> {
+    /// cache hammer a failing issuer). A set from a shared store answers it only when fetched at
+    /// or after `since` (at most `now`): `now` for `forceRefresh`, earlier for the refresh timer.
+    pub fn decide_refresh(&mut self, uri: Input<&str>, since: Millis, now: Millis) -> Result<Decision, CacheError> {
         let uri = self.checked(uri)?;
         self.touch(uri);
         let decision = self.fetch_or_join(uri, now)?;
         if let (Decision::Fetch(_), Some(flight)) = (&decision, self.entries.get_mut(uri).and_then(|entry| entry.flight.as_mut())) {
-            flight.forced = true;
+            flight.wanted_since = Some(since.min(now));
         }
         Ok(decision)
     }
@@ -1549,8 +1550,8 @@ mod tests {
         assert_eq!((status.next_refresh_at, status.cooling_down_until), (Some(MINUTE), None));
 
         // A forced refresh fetches though the set is fresh, and shares a running fetch.
-        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), 10).unwrap());
-        assert!(matches!(cache.decide_refresh(Input::Given(URI), 11).unwrap(), Decision::Join { .. }));
+        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), 10, 10).unwrap());
+        assert!(matches!(cache.decide_refresh(Input::Given(URI), 11, 11).unwrap(), Decision::Join { .. }));
         assert!(cache.status(URI, 12).unwrap().fetching);
         cache.finish(URI, flight, FetchOutcome::Response { status: 500, body: b"" }, 20).unwrap_err();
         let failed = cache.status(URI, 21).unwrap();
@@ -1558,13 +1559,13 @@ mod tests {
         assert!(failed.set.is_some(), "the set stays");
         assert_eq!(failed.next_refresh_at, Some(20 + FIRST_BACKOFF_MS));
         // While that failure backs off, a forced refresh gets its error without a fetch.
-        assert_eq!(cache.decide_refresh(Input::Given(URI), 30).unwrap_err().code(), "ERR_JWKS_HTTP_STATUS");
-        fetch_id(cache.decide_refresh(Input::Given(URI), 20 + FIRST_BACKOFF_MS).unwrap());
+        assert_eq!(cache.decide_refresh(Input::Given(URI), 30, 30).unwrap_err().code(), "ERR_JWKS_HTTP_STATUS");
+        fetch_id(cache.decide_refresh(Input::Given(URI), 20 + FIRST_BACKOFF_MS, 20 + FIRST_BACKOFF_MS).unwrap());
 
         assert!(cache.forget(URI));
         assert_eq!(cache.status(URI, 0), None);
         fetch_id(decide(&mut cache, "a", 2_000));
-        assert_eq!(cache.decide_refresh(Input::Given("ftp://x"), 0).unwrap_err().code(), "ERR_JWKS_URI_INVALID");
+        assert_eq!(cache.decide_refresh(Input::Given("ftp://x"), 0, 0).unwrap_err().code(), "ERR_JWKS_URI_INVALID");
     }
 
     #[test]
@@ -1641,7 +1642,7 @@ mod tests {
     fn a_forced_refresh_adopts_only_a_set_fetched_after_it_started() {
         let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
         warm(&mut cache, KEYS_A, 0);
-        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), MINUTE).unwrap());
+        let flight = fetch_id(cache.decide_refresh(Input::Given(URI), MINUTE, MINUTE).unwrap());
         assert!(cache.adopt(URI, flight, stored(KEYS_AB, MINUTE - 1), MINUTE).unwrap().is_none(), "stored before: the issuer is asked");
         let read = cache.adopt(URI, flight, stored(KEYS_AB, MINUTE + 10), MINUTE + 20).unwrap().unwrap();
         assert_eq!(read.fetched_at, MINUTE + 10, "another instance's fetch, made while this one waited");

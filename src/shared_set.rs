@@ -6,9 +6,13 @@
 //! response from the issuer. It answers the fetch when either:
 //! - it was fetched after this fetch started: another instance did this fetch for us (the cold
 //!   start of many instances, one of them holding the store's lock); or
-//! - the fetch was not forced (`forceRefresh`, the refresh timer), the document is fresh by this
-//!   instance's own TTL, newer than the set cached here, and, for a refetch on a kid missing from
-//!   the cached set, it has that kid (else the issuer is asked: the keys may have rotated since).
+//! - the fetch is a refresh that wants a set fetched since a given time (`forceRefresh`: since it
+//!   started, so only the case above; the refresh timer: within half its interval, so that many
+//!   instances on one timer fetch about once per interval between them), and the document is
+//!   that recent and fresh by this instance's own TTL; or
+//! - the fetch is a lookup's: the document is fresh by this instance's TTL, newer than the set
+//!   cached here, and, for a refetch on a kid missing from the cached set, it has that kid (else
+//!   the issuer is asked: the keys may have rotated since).
 //!
 //! A document stamped later than `now` by more than [`CLOCK_SKEW_MS`] (another instance's clock
 //! ahead, or a forged entry) is not adopted; within that, it counts as fetched now. Nor is one
@@ -39,8 +43,8 @@ pub struct StoredSet<'a> {
 pub struct FetchFor {
     /// When the fetch started.
     pub started: Millis,
-    /// `forceRefresh` or the refresh timer: only a document fetched after it started will do.
-    pub forced: bool,
+    /// A refresh (`forceRefresh`, the refresh timer): only a document fetched since then will do.
+    pub wanted_since: Option<Millis>,
     /// A refetch for a kid missing from the cached set: whether the document has that kid.
     pub missing_kid_found: Option<bool>,
 }
@@ -56,8 +60,11 @@ pub fn adopts(fetch: FetchFor, fetched_at: Millis, fresh_until: Millis, cached_f
     if fetched_at >= fetch.started {
         return true;
     }
-    !fetch.forced
-        && (fetched_at..fresh_until).contains(&now)
+    let fresh = (fetched_at..fresh_until).contains(&now);
+    if let Some(since) = fetch.wanted_since {
+        return fresh && fetched_at >= since;
+    }
+    fresh
         && cached_fetched_at.is_none_or(|cached| fetched_at > cached)
         && fetch.missing_kid_found != Some(false)
 }
@@ -66,22 +73,26 @@ pub fn adopts(fetch: FetchFor, fetched_at: Millis, fresh_until: Millis, cached_f
 mod tests {
     use super::*;
 
-    const COLD: FetchFor = FetchFor { started: 100_000, forced: false, missing_kid_found: None };
+    const COLD: FetchFor = FetchFor { started: 100_000, wanted_since: None, missing_kid_found: None };
+    const FORCED: FetchFor = FetchFor { wanted_since: Some(100_000), ..COLD };
 
     #[test]
     fn a_document_fetched_after_the_fetch_started_always_answers_it() {
-        for fetch in [COLD, FetchFor { forced: true, ..COLD }, FetchFor { missing_kid_found: Some(false), ..COLD }] {
+        for fetch in [COLD, FORCED, FetchFor { missing_kid_found: Some(false), ..COLD }] {
             assert!(adopts(fetch, 100_000, 100_001, Some(99_000), 100_500), "{fetch:?}");
         }
     }
 
     #[test]
-    fn an_older_document_answers_only_when_fresh_newer_than_the_cached_set_and_not_forced() {
+    fn an_older_document_answers_a_lookup_when_fresh_and_newer_and_a_refresh_when_recent_enough() {
         assert!(adopts(COLD, 90_000, 150_000, None, 100_500), "cold, fresh");
         assert!(!adopts(COLD, 40_000, 100_000, None, 100_500), "no longer fresh");
         assert!(adopts(COLD, 90_000, 150_000, Some(80_000), 100_500), "newer than the cached set");
         assert!(!adopts(COLD, 90_000, 150_000, Some(90_000), 100_500), "the cached set itself");
-        assert!(!adopts(FetchFor { forced: true, ..COLD }, 90_000, 150_000, None, 100_500), "forced: the issuer");
+        assert!(!adopts(FORCED, 90_000, 150_000, None, 100_500), "forced: the issuer");
+        let timer = FetchFor { wanted_since: Some(70_000), ..COLD };
+        assert!(adopts(timer, 90_000, 150_000, Some(90_000), 100_500), "the timer: recent enough, even the cached set itself");
+        assert!(!adopts(timer, 60_000, 150_000, None, 100_500), "the timer: too old");
         assert!(!adopts(FetchFor { missing_kid_found: Some(false), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
         assert!(adopts(FetchFor { missing_kid_found: Some(true), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
     }

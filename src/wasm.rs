@@ -134,10 +134,12 @@ impl CacheCore {
     }
 
     /// `forceRefresh`: `{ fetch: flight }` or `{ join: flight, deadline }`; throws `{ code, message }`
-    /// for an invalid URI, a bad clock reading, or the error of failures backing off.
+    /// for an invalid URI, a bad clock reading, or the error of failures backing off. `sinceMs`
+    /// back from now: how old a set from a shared store may answer it (0: fetched since now).
     #[wasm_bindgen(js_name = decideRefresh)]
-    pub fn decide_refresh(&mut self, uri: &JsValue, now: &JsValue) -> Result<Object, JsValue> {
-        self.decide_on(uri, now, JwksCache::decide_refresh)
+    pub fn decide_refresh(&mut self, uri: &JsValue, now: &JsValue, since_ms: f64) -> Result<Object, JsValue> {
+        let back = if since_ms.is_finite() && since_ms > 0.0 { since_ms as Millis } else { 0 };
+        self.decide_on(uri, now, |core, uri, now| core.decide_refresh(uri, now.saturating_sub(back), now))
     }
 
     /// `invalidate`: forgets what the cache holds for the URI; throws `{ code, message }` for an

@@ -204,3 +204,20 @@ test('options: store, storeTimeoutMs, onEvent and logger are checked', () => {
     assert.throws(() => createJwksCache(options), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(options));
   }
 });
+
+test('background refresh on two instances sharing a store: about one issuer request per interval between them', async () => {
+  const store = memoryStore();
+  const first = createJwksCache({ store, refreshIntervalMs: 1_000 });
+  await first.getKey(issuer.jwksUri, 'k1');
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const second = createJwksCache({ store, refreshIntervalMs: 1_000 });
+  await second.getKey(issuer.jwksUri, 'k1');
+  assert.equal(issuer.jwksRequests, 1);
+  // Ticks at 1.0 s and 2.0 s (first), 1.4 s and 2.4 s (second): the second takes the set the first
+  // fetched 0.4 s before (within half the interval) instead of asking the issuer.
+  await new Promise((resolve) => setTimeout(resolve, 2_250));
+  first.close();
+  second.close();
+  assert.equal(issuer.jwksRequests, 3, 'the warm fetch and one per interval, not one per instance and interval');
+  assert.ok(second.status(issuer.jwksUri).fetchedAt > Date.now() - 1_000, 'the second instance refreshed all the same');
+});
