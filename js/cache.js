@@ -440,18 +440,22 @@ export class JwksCache {
     }
   }
 
-  /** Counts a lookup the cached set answered: fresh, stale, or without the kid (refetch held back). */
+  /** Counts a lookup the cached set answered: fresh, stale, or without the kid (a miss: refetch held back). */
   #countAnswer(uri, kid, view, now) {
     const telemetry = this.#telemetry;
     if (kid !== undefined && !view.keys.has(kid) && !view.ambiguous.has(kid)) {
-      // The kid is missing and no refetch was allowed: the window's budget is spent, or failures back off.
+      // The kid is missing and no refetch was allowed: the window's budget is spent, or failures
+      // back off. A miss, answered null.
       const status = this.#useCore((core) => core.status(uri, now));
       const reason = status?.retryAt > now ? 'backoff' : 'refetch_budget';
+      telemetry.misses++;
       telemetry.count('jwt_jwks_cache_refresh_suppressed_total', reason);
       if (!this.#reported.has(view.keys)) {
         this.#reported.add(view.keys);
         telemetry.event(ACTIONS.REFRESH_SUPPRESSED, { uri, kid, reason });
       }
+      if (telemetry.debugging) telemetry.log('debug', { uri, kid }, 'jwks-cache miss');
+      return;
     }
     if (now >= view.freshUntil) {
       telemetry.staleHits++;

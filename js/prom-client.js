@@ -11,7 +11,11 @@ export function registerJwksCacheMetrics(cache, register) {
     help,
     type,
     aggregator: 'sum',
-    get: async () => ({ name, help, type, aggregator: 'sum', values: values(cache.metricsSnapshot()) }),
+    // `this.name`: an OpenMetrics registry renames a counter's family (drops `_total`) and then
+    // appends `_total` to its samples itself.
+    async get() {
+      return { name: this.name, help, type, aggregator: 'sum', values: values(cache.metricsSnapshot()) };
+    },
     reset() {},
   });
   const plain = (name, help, pick) => metric(name, 'counter', help, (snapshot) => [{ value: pick(snapshot), labels: {} }]);
@@ -22,7 +26,7 @@ export function registerJwksCacheMetrics(cache, register) {
   const metrics = [
     plain('jwt_jwks_cache_hits_total', 'Key lookups answered from a fresh cached set.', (s) => s.hits),
     plain('jwt_jwks_cache_stale_hits_total', 'Key lookups answered from a stale cached set.', (s) => s.staleHits),
-    plain('jwt_jwks_cache_misses_total', 'Key lookups with no cached set holding the kid to answer from at once.', (s) => s.misses),
+    plain('jwt_jwks_cache_misses_total', 'Key lookups whose kid no cached set held (fetched, waited for, or answered null).', (s) => s.misses),
     plain('jwt_jwks_cache_invalidations_total', 'Invalidations of a cached JWKS.', (s) => s.invalidations),
     plain('jwt_jwks_cache_invalidation_errors_total', 'Invalidations whose shared part (store, other instances) failed.', (s) => s.invalidationErrors),
     labelled('jwt_jwks_cache_fetches_total', 'result', 'JWKS fetches from the issuer, by result.'),

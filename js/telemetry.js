@@ -43,7 +43,7 @@ export class Telemetry {
   hits = 0;
   /** Lookups answered from a stale set (stale-while-revalidate, stale-if-error). */
   staleHits = 0;
-  /** Lookups that had no cached set with the kid to answer from at once. */
+  /** Lookups whose kid no cached set held: they fetched, waited on a fetch, or were answered null. */
   misses = 0;
   invalidations = 0;
   invalidationErrors = 0;
@@ -142,7 +142,7 @@ export class Telemetry {
     const plain = (name, help, value) => metric(name, 'counter', help, [['', '', value]]);
     plain('jwt_jwks_cache_hits_total', 'Key lookups answered from a fresh cached set.', figures.hits);
     plain('jwt_jwks_cache_stale_hits_total', 'Key lookups answered from a stale cached set.', figures.staleHits);
-    plain('jwt_jwks_cache_misses_total', 'Key lookups with no cached set holding the kid to answer from at once.', figures.misses);
+    plain('jwt_jwks_cache_misses_total', 'Key lookups whose kid no cached set held (fetched, waited for, or answered null).', figures.misses);
     plain('jwt_jwks_cache_invalidations_total', 'Invalidations of a cached JWKS.', figures.invalidations);
     plain('jwt_jwks_cache_invalidation_errors_total', 'Invalidations whose shared part (store, other instances) failed.', figures.invalidationErrors);
     for (const [name, [help, label]] of Object.entries(LABELLED)) {
