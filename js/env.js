@@ -8,6 +8,8 @@ import { redisStore } from './stores/redis.js';
 
 const CACHE_TYPES = ['in_memory', 'redis'];
 const DEFAULT_REFRESH_INTERVAL_MINUTES = 10;
+/** How long creating the cache waits for its Redis connection before going on without it. */
+const CONNECT_WAIT_MS = 2_000;
 
 /**
  * @param env the variables (default: `process.env`)
@@ -37,8 +39,9 @@ export async function createJwksCacheFromEnv(env = globalThis.process?.env ?? {}
   if (!['true', 'false', '1', '0'].includes(background.toLowerCase())) throw invalid('JWKS_ENABLE_BACKGROUND_REFRESH', 'must be true or false');
   const intervalText = read('JWKS_REFRESH_INTERVAL_MINUTES');
   const minutes = intervalText === undefined ? DEFAULT_REFRESH_INTERVAL_MINUTES : Number(intervalText);
-  if (!(Number.isFinite(minutes) && minutes > 0 && minutes <= 24 * 60)) {
-    throw invalid('JWKS_REFRESH_INTERVAL_MINUTES', 'must be a number of minutes above 0, at most 1440');
+  // The timer's bounds (refreshIntervalMs: 1 s to 1 day), in minutes.
+  if (!(Number.isFinite(minutes) && minutes * 60_000 >= 1_000 && minutes <= 24 * 60)) {
+    throw invalid('JWKS_REFRESH_INTERVAL_MINUTES', 'must be a number of minutes from 1/60 (1 s) to 1440');
   }
   for (const [name, value] of [['JWT_JWKS_URL', jwksUri], ['JWT_AUTHORITY', issuer]]) {
     if (value !== undefined && !isUrl(value)) throw invalid(name, 'must be a URL');
@@ -56,12 +59,19 @@ export async function createJwksCacheFromEnv(env = globalThis.process?.env ?? {}
     client = await connectRedis(redisUrl);
     settings.store = redisStore(client);
   }
-  const cache = createJwksCache(settings);
+  let cache;
+  try {
+    cache = createJwksCache(settings);
+  } catch (error) {
+    // A refused option must not leave the connection open (it would keep the process alive).
+    if (client !== undefined) closeClient(client);
+    throw error;
+  }
   if (client !== undefined) {
     const close = cache.close;
     cache.close = () => {
       close();
-      Promise.resolve((client.destroy ?? client.disconnect).call(client)).catch(() => {});
+      closeClient(client);
     };
   }
   return cache;
@@ -84,9 +94,17 @@ async function connectRedis(url) {
   });
   // Without a listener an error event would end the process; the store reports failed commands.
   client.on('error', () => {});
-  // A server down at start is not fatal either: the client keeps reconnecting in the background.
-  client.connect().catch(() => {});
+  // Waited for (the client queues nothing while it is offline, so a store used before it is
+  // connected fails), but not for long: a server down at start is not fatal, and the client goes
+  // on connecting in the background.
+  let timer;
+  await Promise.race([client.connect().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)))]);
+  clearTimeout(timer);
   return client;
+}
+
+function closeClient(client) {
+  Promise.resolve((client.destroy ?? client.disconnect).call(client)).catch(() => {});
 }
 
 function isUrl(value) {

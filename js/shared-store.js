@@ -161,7 +161,10 @@ export class SharedStore {
   /**
    * Calls `onUri` with each URI another instance invalidates, from now until the returned
    * function is called. A subscription that fails (the store is down) is tried again, 1 s, 2 s...
-   * up to 30 s apart, on a timer that never keeps a process alive.
+   * up to 30 s apart, on a timer that never keeps a process alive. It is not bounded by
+   * `timeoutMs`: a subscription given up on while it was still connecting would subscribe later
+   * all the same, and one more would be made beside it; so each attempt runs to its end, and one
+   * that ends after the returned function was called is closed at once.
    */
   listen(onUri) {
     if (typeof this.#store.subscribe !== 'function') return () => {};
@@ -178,7 +181,12 @@ export class SharedStore {
       if (!stopped && typeof uri === 'string' && from !== this.#id) onUri(uri);
     };
     const attempt = async (wait) => {
-      const done = await this.#call('subscribe', undefined, () => this.#store.subscribe(INVALIDATION_CHANNEL, onMessage));
+      let done;
+      try {
+        done = await this.#store.subscribe(INVALIDATION_CHANNEL, onMessage);
+      } catch (error) {
+        this.#onError('subscribe', error);
+      }
       if (typeof done === 'function') {
         if (stopped) done();
         else unsubscribe = done;

@@ -14,7 +14,9 @@
 // Lines written to stdout, one JSON object each:
 //   { ready: true, pid, atStart? }            once the cache is made (atStart: lookupAtStart's answer)
 //   { id, ok: true, value } | { id, ok: false, error: { name, code, message } }   a command's answer
-//   { fatal: message }                        making the cache failed (the process then exits 1)
+//   { fatal: { code, message } }              making the cache failed; the process then reads no
+//                                             commands (exit code 1), and ends by itself unless
+//                                             something the failed call left open holds it
 //
 // Commands read from stdin, one JSON object a line: { id, op, args }
 //   getKey [uri, kid]        -> { kid: the JWK's kid or null, ms: how long the call took }
@@ -49,8 +51,8 @@ try {
     cache = await createJwksCacheFromEnv(config.env ?? {}, { ...config.options, onEvent });
   }
 } catch (error) {
-  send({ fatal: `${error?.code ?? ''} ${error?.message ?? error}` });
-  process.exit(1);
+  send({ fatal: { code: error?.code, message: String(error?.message ?? error) } });
+  process.exitCode = 1;
 }
 
 async function lookUp(uri, kid) {
@@ -67,16 +69,18 @@ function close() {
 }
 
 let atStart;
-if (config.lookupAtStart !== undefined) {
+if (cache !== undefined && config.lookupAtStart !== undefined) {
   try {
     atStart = { ok: true, value: await lookUp(...config.lookupAtStart) };
   } catch (error) {
     atStart = { ok: false, error: failure(error) };
   }
 }
-send({ ready: true, pid: process.pid, atStart });
+if (cache !== undefined) send({ ready: true, pid: process.pid, atStart });
 
-if (config.oneShot) {
+if (cache === undefined) {
+  // Nothing more: see `fatal` above.
+} else if (config.oneShot) {
   if (config.close) close();
 } else {
   const lines = createInterface({ input: process.stdin });
