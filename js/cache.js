@@ -133,6 +133,7 @@ export class JwksCache {
     this.#discovery = new Discovery({ core: () => this.#core, fetch: this.#fetch, now: () => this.#readClock(), quirks: this.#fetchQuirks });
     this.#verification = {
       complete: (given) => this.#complete(given),
+      discover: (issuer) => this.#discovery.jwksUri(issuer),
       setFor: (uri, kid, waitUntil) => this.#setFor(uri, kid, waitUntil),
       isCurrent: (uri, view) => {
         const current = this.#views.get(uri) === view && this.#isFresh(view);
@@ -243,7 +244,7 @@ export class JwksCache {
     this.#forget(jwksUri);
     this.#telemetry.invalidations++;
     const shared = this.#shared;
-    const error = shared === undefined ? undefined : ((await shared.remove(jwksUri)) ?? (await shared.announceInvalidation(jwksUri)));
+    const error = shared === undefined ? undefined : await shared.invalidate(jwksUri, this.#invalidatedAt.get(jwksUri));
     if (error === undefined) {
       this.#telemetry.event(ACTIONS.INVALIDATED, { uri: jwksUri, reason, shared: shared !== undefined });
       return true;
@@ -255,22 +256,24 @@ export class JwksCache {
 
   /** Drops what this instance holds for jwksUri, and remembers when (see #invalidatedAt). */
   #forget(jwksUri) {
-    this.#useCore((core) => core.forget(jwksUri));
+    const held = this.#useCore((core) => core.forget(jwksUri));
     this.#views.delete(jwksUri);
     this.#invalidatedAt.delete(jwksUri);
     this.#invalidatedAt.set(jwksUri, this.#readClock());
     if (this.#invalidatedAt.size > REMEMBERED_INVALIDATIONS) this.#invalidatedAt.delete(this.#invalidatedAt.keys().next().value);
+    return held;
   }
 
-  /** Another instance invalidated `uri` (the store's pub/sub). */
+  /** Another instance invalidated `uri` (the store's pub/sub): reported when a set was dropped. */
   #heardInvalidation(uri) {
+    let held;
     try {
-      this.#forget(uri);
+      held = this.#forget(uri);
     } catch {
       // Not a URI this cache could hold (or its clock failed): nothing to drop.
       return;
     }
-    this.#telemetry.event(ACTIONS.INVALIDATED, { uri, remote: true });
+    if (held) this.#telemetry.event(ACTIONS.INVALIDATED, { uri, remote: true });
   }
 
   #storeError(operation, error, uri) {
@@ -348,10 +351,16 @@ export class JwksCache {
   #complete(given) {
     const defaults = this.#verifyOptions;
     if (defaults !== undefined) for (const name in defaults) given[name] ??= defaults[name];
-    if (given.jwksUri !== undefined || typeof given.issuer !== 'string') return given;
-    const jwksUri = this.#discovery.jwksUri(given.issuer);
-    if (typeof jwksUri === 'string') return Object.assign(given, { jwksUri });
-    return jwksUri.then((discovered) => Object.assign(given, { jwksUri: discovered }));
+    if (given.jwksUri !== undefined) return given;
+    // One issuer (a string, or a list of one): its JWKS URI, when discovery knows it already;
+    // else verify.js asks for it (discover) once the token has been read and its `iss` checked,
+    // so that a malformed or foreign token never waits on discovery.
+    const issuer = Array.isArray(given.issuer) && given.issuer.length === 1 ? given.issuer[0] : given.issuer;
+    if (typeof issuer === 'string') {
+      given.discoverFor = issuer;
+      given.jwksUri = this.#discovery.known(issuer);
+    }
+    return given;
   }
 
   /** A lookup that goes to the core; `options` may hold this call's `waitUntil`. */
@@ -527,7 +536,8 @@ export class JwksCache {
     const waiters = this.#waiters;
     let result;
     try {
-      result = (this.#shared !== undefined ? await this.#fromStore(core, uri, flight) : undefined) ?? (await this.#fromIssuer(core, uri, flight));
+      const stored = this.#shared !== undefined ? await this.#fromStore(core, uri, flight) : undefined;
+      result = stored?.view !== undefined ? stored : await this.#fromIssuer(core, uri, flight, stored?.locked === true);
     } catch (unexpected) {
       // A bug, not an answer (the views disagreeing with the core, say): the state it leaves
       // cannot be trusted, so it is dropped as for a trap, and no waiting caller hangs on it.
@@ -547,20 +557,22 @@ export class JwksCache {
    */
   async #fromStore(core, uri, flight) {
     const shared = this.#shared;
-    const offer = (document) => this.#adopt(core, uri, flight, document);
-    const document = await shared.read(uri);
-    const adopted = document === undefined ? undefined : offer(document);
-    if (adopted !== undefined || !shared.canLock || (await shared.lock(uri, core.timeoutMs))) {
-      this.#telemetry.count('jwt_jwks_cache_store_reads_total', adopted === undefined ? 'miss' : 'hit');
-      return adopted;
-    }
-    const awaited = await shared.await(uri, Math.min(core.timeoutMs / 2, 2_000), offer);
-    this.#telemetry.count('jwt_jwks_cache_store_reads_total', awaited === undefined ? 'miss' : 'hit');
-    return awaited;
+    const offer = (document, invalidatedAt) => this.#adopt(core, uri, flight, document, invalidatedAt);
+    const { document, invalidatedAt, failed } = await shared.read(uri);
+    const adopted = document === undefined ? undefined : offer(document, invalidatedAt);
+    // A store that could not be read is not asked for its lock either (one timeout, not two).
+    if (adopted !== undefined || failed || !shared.canLock) return this.#countRead(adopted);
+    if (await shared.lock(uri, core.timeoutMs)) return { locked: true };
+    return this.#countRead(await shared.await(uri, Math.min(core.timeoutMs / 2, 2_000), document?.fetchedAt, offer));
+  }
+
+  #countRead(adopted) {
+    this.#telemetry.count('jwt_jwks_cache_store_reads_total', adopted === undefined ? 'miss' : 'hit');
+    return adopted;
   }
 
   /** Offers a stored document to the core: the fetch's result when adopted, else undefined. */
-  #adopt(core, uri, flight, document) {
+  #adopt(core, uri, flight, document, storeInvalidatedAt) {
     if (core !== this.#core) return undefined;
     let now;
     try {
@@ -570,7 +582,9 @@ export class JwksCache {
     }
     let read;
     try {
-      read = core.adopt(uri, flight, document.body, document.cacheControl, document.fetchedAt, this.#invalidatedAt.get(uri) ?? 0, now);
+      // Not a set fetched before the last invalidation, heard here or found in the store.
+      const notBefore = Math.max(this.#invalidatedAt.get(uri) ?? 0, storeInvalidatedAt ?? 0);
+      read = core.adopt(uri, flight, document.body, document.cacheControl, document.fetchedAt, notBefore, now);
     } catch (thrown) {
       // A document the rules of a response refuse (or a stamp that is no time) is the store's
       // fault: reported, and the issuer is asked. Anything else is a trap, for #lead.
@@ -585,9 +599,21 @@ export class JwksCache {
     return { view };
   }
 
-  /** Fetches the set from the issuer, retrying as the core says; reports the result to the core. */
-  async #fromIssuer(core, uri, flight) {
+  /**
+   * Fetches the set from the issuer, retrying as the core says; reports the result to the core.
+   * With a store: writes the set there, and releases the store's lock when this fetch held it.
+   */
+  async #fromIssuer(core, uri, flight, locked) {
     const started = Date.now();
+    // With a store, the set written there is stamped with when this fetch began (see write()).
+    let startedAt;
+    if (this.#shared !== undefined) {
+      try {
+        startedAt = this.#now();
+      } catch {
+        startedAt = undefined;
+      }
+    }
     const limits = { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#fetchQuirks };
     let outcome = await fetchJwks(this.#fetch, uri, limits);
     // A failure that may pass is tried again, as often and after as long as the core says,
@@ -600,19 +626,21 @@ export class JwksCache {
     const { view, read, error } = this.#report(core, uri, flight, outcome);
     const telemetry = this.#telemetry;
     telemetry.observeFetch(Math.max(0, Date.now() - started) / 1000);
+    const shared = this.#shared;
     if (error !== undefined) {
       const failure = toPublicError(error);
       telemetry.count('jwt_jwks_cache_fetches_total', 'failure');
       telemetry.count('jwt_jwks_cache_fetch_errors_total', failure.code);
       telemetry.event(ACTIONS.REFRESH_FAILED, { uri, error: errorFields(failure), staleKept: this.#views.has(uri) });
-      return { error };
+      return { error, written: locked ? shared.release(uri) : undefined };
     }
     telemetry.count('jwt_jwks_cache_fetches_total', 'success');
     telemetry.event(ACTIONS.REFRESHED, { uri, source: 'issuer', fetchedAt: read.fetchedAt, kids: view.keys.size });
-    const shared = this.#shared;
-    if (shared === undefined || !read.stored) return { view };
-    const now = read.fetchedAt;
-    const written = shared.write(uri, { body: outcome.body, fetchedAt: now, cacheControl: outcome.cacheControl, ttlMs: read.usableUntil - now });
+    if (shared === undefined || !read.stored) return { view, written: locked ? shared.release(uri) : undefined };
+    const fetchedAt = typeof startedAt === 'number' && startedAt <= read.fetchedAt ? startedAt : read.fetchedAt;
+    const document = { body: outcome.body, fetchedAt, cacheControl: outcome.cacheControl, ttlMs: read.usableUntil - read.fetchedAt };
+    // The lock is released once the set is there to take (a failed write releases it too).
+    const written = shared.write(uri, document).then(() => (locked ? shared.release(uri) : undefined));
     return { view, written };
   }
 

@@ -2,9 +2,10 @@
 // JWKS URI, from `<issuer>/.well-known/openid-configuration`, fetched with the guards of a JWKS
 // fetch (fetch-jwks.js: timeout, size bound, no redirects, no HTTP cache) and read by the core
 // (src/discovery.rs: strict JSON, `issuer` exactly the one asked about, a `jwks_uri` the cache
-// may fetch). A found URI is kept for DISCOVERY_TTL_MS, and past that for as long as fetching it
-// again fails (a JWKS URI hardly ever moves, and the JWKS fetch has its own rules); a failure with
-// nothing kept is remembered for a short while, so that a down issuer is not asked on every call.
+// may fetch). A found URI is used for DISCOVERY_TTL_MS, then looked up again in the background
+// while it goes on serving, and kept for as long as that fails (a JWKS URI hardly ever moves, and
+// the JWKS fetch has its own rules); a failure with nothing kept is remembered for a short while,
+// so that a down issuer is not asked on every call.
 
 import { fetchJwks } from './fetch-jwks.js';
 import { asPublicError } from './errors.js';
@@ -28,14 +29,28 @@ export class Discovery {
     this.#host = host;
   }
 
-  /** The JWKS URI of `issuer`: a string when known and current (no await), else a promise of it. */
-  jwksUri(issuer) {
+  /**
+   * The JWKS URI of `issuer` when known (no await): a URI found before is answered at once, past
+   * its hour too, while it is looked up again in the background. Undefined when not known.
+   */
+  known(issuer) {
     const known = this.#known.get(issuer);
-    const now = this.#host.now();
-    if (known !== undefined && now < known.until) {
-      if (known.error !== undefined) return Promise.reject(asPublicError(known.error));
-      return known.jwksUri;
-    }
+    if (known?.jwksUri === undefined) return undefined;
+    if (!(this.#host.now() < known.until)) this.#lookUp(issuer, known).catch(() => {});
+    return known.jwksUri;
+  }
+
+  /** The JWKS URI of `issuer`: a string when known (see known()), else a promise of it. */
+  jwksUri(issuer) {
+    const uri = this.known(issuer);
+    if (uri !== undefined) return uri;
+    const known = this.#known.get(issuer);
+    if (known?.error !== undefined && this.#host.now() < known.until) return Promise.reject(asPublicError(known.error));
+    return this.#lookUp(issuer, known);
+  }
+
+  /** The discovery of `issuer`, one at a time. */
+  #lookUp(issuer, known) {
     let running = this.#running.get(issuer);
     if (running === undefined) {
       running = this.#discover(issuer, known).finally(() => this.#running.delete(issuer));

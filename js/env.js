@@ -7,6 +7,9 @@ import { JwksArgumentError } from './errors.js';
 import { redisStore } from './stores/redis.js';
 
 const CACHE_TYPES = ['in_memory', 'redis'];
+/** The bounds of verify's options (src/verify_options.rs), for the variables that set them. */
+const MAX_VALUE_CHARS = 8 * 1024;
+const MAX_AUDIENCES = 100;
 const DEFAULT_REFRESH_INTERVAL_MINUTES = 10;
 /** How long creating the cache waits for its Redis connection before going on without it. */
 const CONNECT_WAIT_MS = 2_000;
@@ -18,10 +21,19 @@ const CONNECT_WAIT_MS = 2_000;
  *   whose `close()` also closes the Redis connection it opened
  */
 export async function createJwksCacheFromEnv(env = globalThis.process?.env ?? {}, options = {}) {
+  if (env === null || typeof env !== 'object') {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: createJwksCacheFromEnv takes an object of environment variables');
+  }
   const read = (name) => {
-    const value = env[name];
+    let value;
+    try {
+      value = env[name];
+    } catch (cause) {
+      throw invalid(name, 'could not be read', cause);
+    }
     if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string') throw invalid(name, 'must be a string');
+    if (value.length > MAX_VALUE_CHARS) throw invalid(name, `must be at most ${MAX_VALUE_CHARS} characters`);
     return value.trim();
   };
   const jwksUri = read('JWT_JWKS_URL');
@@ -30,22 +42,24 @@ export async function createJwksCacheFromEnv(env = globalThis.process?.env ?? {}
     ?.split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+  if (audience !== undefined && audience.length > MAX_AUDIENCES) throw invalid('JWT_AUDIENCE', `must name at most ${MAX_AUDIENCES} audiences`);
   const cacheType = read('JWKS_CACHE_TYPE') ?? 'in_memory';
   if (!CACHE_TYPES.includes(cacheType)) throw invalid('JWKS_CACHE_TYPE', `must be one of ${CACHE_TYPES.join(', ')}`);
   const redisUrl = read('REDIS_URL');
   if (cacheType === 'redis' && redisUrl === undefined) throw invalid('REDIS_URL', 'is required when JWKS_CACHE_TYPE is redis');
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw invalid('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  // Never quoted: it may hold a password.
+  if (redisUrl !== undefined && !['redis:', 'rediss:'].includes(parsedUrl(redisUrl)?.protocol)) throw invalid('REDIS_URL', 'must be a redis:// or rediss:// URL');
   const background = read('JWKS_ENABLE_BACKGROUND_REFRESH') ?? 'false';
   if (!['true', 'false', '1', '0'].includes(background.toLowerCase())) throw invalid('JWKS_ENABLE_BACKGROUND_REFRESH', 'must be true or false');
   const intervalText = read('JWKS_REFRESH_INTERVAL_MINUTES');
-  const minutes = intervalText === undefined ? DEFAULT_REFRESH_INTERVAL_MINUTES : Number(intervalText);
+  const minutes = intervalText === undefined ? DEFAULT_REFRESH_INTERVAL_MINUTES : /^\d+(\.\d+)?$/.test(intervalText) ? Number(intervalText) : NaN;
   // The timer's bounds (refreshIntervalMs: 1 s to 1 day), in minutes.
   if (!(Number.isFinite(minutes) && minutes * 60_000 >= 1_000 && minutes <= 24 * 60)) {
     throw invalid('JWKS_REFRESH_INTERVAL_MINUTES', 'must be a number of minutes from 1/60 (1 s) to 1440');
   }
-  for (const [name, value] of [['JWT_JWKS_URL', jwksUri], ['JWT_AUTHORITY', issuer]]) {
-    if (value !== undefined && !isUrl(value)) throw invalid(name, 'must be a URL');
-  }
+  const anyHttp = options?.allowInsecureHttp === true;
+  if (jwksUri !== undefined && !isFetchable(jwksUri, anyHttp, true)) throw invalid('JWT_JWKS_URL', "must be an https URL (http only on this machine's loopback)");
+  if (issuer !== undefined && !isFetchable(issuer, anyHttp, false)) throw invalid('JWT_AUTHORITY', "must be an https URL (http only on this machine's loopback) without a query");
 
   const verifyOptions = {};
   if (jwksUri !== undefined) verifyOptions.jwksUri = jwksUri;
@@ -107,15 +121,22 @@ function closeClient(client) {
   Promise.resolve((client.destroy ?? client.disconnect).call(client)).catch(() => {});
 }
 
-function isUrl(value) {
+function parsedUrl(value) {
   try {
-    new URL(value);
-    return true;
+    return new URL(value);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function invalid(name, why) {
-  return new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: environment variable ${name} ${why}`);
+/** An https URL, or http on loopback (the cache's rule for what it fetches); a query only when allowed. */
+function isFetchable(value, anyHttp, query) {
+  const url = parsedUrl(value);
+  if (url === undefined || url.hash !== '' || url.username !== '' || url.password !== '' || (!query && url.search !== '')) return false;
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && (loopback || anyHttp));
+}
+
+function invalid(name, why, cause) {
+  return new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: environment variable ${name} ${why}`, cause === undefined ? undefined : { cause });
 }

@@ -60,7 +60,12 @@ export class Telemetry {
     this.#onEvent = onEvent;
     this.#logger = logger;
     this.#now = now;
-    this.debugging = typeof logger?.debug === 'function';
+    try {
+      this.debugging = typeof logger?.debug === 'function';
+    } catch {
+      // A logger whose members cannot be read logs nothing at debug.
+      this.debugging = false;
+    }
   }
 
   /** Adds one to a labelled counter. */
@@ -86,7 +91,8 @@ export class Telemetry {
     const event = { action, timestamp: this.#timestamp(), ...context };
     if (this.#onEvent !== undefined) {
       try {
-        const returned = this.#onEvent(event);
+        // A copy: what the handler does to it is not what the logger gets.
+        const returned = this.#onEvent({ ...event });
         // An async handler's rejection is its own business, not an unhandled one of ours.
         if (typeof returned?.catch === 'function') returned.catch(() => {});
       } catch {
@@ -98,12 +104,14 @@ export class Telemetry {
 
   /** A log line at `level`, in the pino convention `(object, message)`; console prints both. */
   log(level, context, message) {
-    const write = this.#logger?.[level];
-    if (typeof write !== 'function') return;
     try {
-      write.call(this.#logger, context, message);
+      const write = this.#logger?.[level];
+      if (typeof write !== 'function') return;
+      const returned = write.call(this.#logger, context, message);
+      // An async logger's rejection would be an unhandled one (which ends a Node process).
+      if (typeof returned?.catch === 'function') returned.catch(() => {});
     } catch {
-      // A logger that throws never breaks a lookup either.
+      // A logger that throws (or whose members cannot be read) never breaks a lookup either.
     }
   }
 

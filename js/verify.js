@@ -44,7 +44,7 @@ export function verify(source, token, options) {
 function verifyNow(source, token, options) {
   // The cache's own verify options fill what the call leaves out; an issuer without a jwksUri is
   // looked up by OpenID discovery (at once when known: a warm verify does not wait).
-  return andThen(source.complete(readOptions(options)), (given) => verifyGiven(source, token, given));
+  return verifyGiven(source, token, source.complete(readOptions(options)));
 }
 
 function verifyGiven(source, token, given) {
@@ -104,6 +104,15 @@ function readSigned(read, token, algorithms) {
 
 /** Selects the key of a token the core read (readToken or readJws) and checks its signature. */
 function checkSignature(source, token, given, parts) {
+  // The JWKS URI, found by discovery now if it was not known (see the cache's complete()).
+  const jwksUri = given.jwksUri ?? (given.discoverFor !== undefined ? source.discover(given.discoverFor) : undefined);
+  return andThen(jwksUri, (uri) => {
+    given.jwksUri = uri;
+    return checkKey(source, token, given, parts);
+  });
+}
+
+function checkKey(source, token, given, parts) {
   const [alg, kid, header, payload, signedLength] = parts;
   return andThen(source.setFor(given.jwksUri, kid, given.waitUntil), (view) => {
     const slot = select(view, kid, alg);

@@ -407,6 +407,9 @@ struct Flight {
     deadline: Millis,
     /// The kid and budget slot of a refetch for a kid missing from the set.
     miss: Option<(String, MissSlot)>,
+    /// The kid a cold lookup fetches for: a set from a shared store without it does not answer
+    /// the fetch (the keys may have rotated since it was stored).
+    wanted: Option<String>,
     /// Retries made so far.
     retries: u32,
     /// A refresh (`forceRefresh`, the refresh timer) that wants a set fetched since then, not an
@@ -464,7 +467,10 @@ impl JwksCache {
 
     /// The URI a lookup may fetch: a valid one ([`checked_uri`]) that the allow-list, if any,
     /// lets through.
-    fn checked<'a>(&self, uri: Input<&'a str>) -> Result<&'a str, CacheError> {
+    /// A URI the cache may fetch: an allowed scheme and host (see [`checked_uri`]) and, when
+    /// `allowedJwksUris` was given, under one of its prefixes. The OpenID discovery URI of an
+    /// issuer is held to the same list.
+    pub fn checked<'a>(&self, uri: Input<&'a str>) -> Result<&'a str, CacheError> {
         let uri = checked_uri(uri, self.config.allow_insecure_http)?;
         match &self.allowed {
             Some(prefixes) if !prefixes.iter().any(|prefix| uri.starts_with(prefix.as_str())) => {
@@ -529,7 +535,7 @@ impl JwksCache {
                 }
             }
         }
-        self.fetch_or_join(uri, now)
+        self.fetch_or_join(uri, kid, now)
     }
 
     /// A lookup of `uri`: its entry, marked as the most recently used (the LRU order of
@@ -544,7 +550,7 @@ impl JwksCache {
     /// With no set to answer from: join the running fetch, else start one; but while the last
     /// fetches' failure backs off, fail at once with its error rather than ask a failing issuer
     /// again on every call.
-    fn fetch_or_join(&mut self, uri: &str, now: Millis) -> Result<Decision, CacheError> {
+    fn fetch_or_join(&mut self, uri: &str, kid: Option<&str>, now: Millis) -> Result<Decision, CacheError> {
         if let Some(entry) = self.entries.get(uri) {
             if let Some(flight) = entry.running(now) {
                 return Ok(Decision::Join { flight: flight.id, deadline: flight.deadline });
@@ -553,13 +559,17 @@ impl JwksCache {
                 return Err(backoff.error.clone());
             }
         }
-        Ok(Decision::Fetch(self.start_flight(uri, now, None)))
+        let flight = self.start_flight(uri, now, None);
+        if let Some(running) = self.entries.get_mut(uri).and_then(|entry| entry.flight.as_mut()) {
+            running.wanted = kid.map(str::to_owned);
+        }
+        Ok(Decision::Fetch(flight))
     }
 
     fn start_flight(&mut self, uri: &str, now: Millis, miss: Option<(String, MissSlot)>) -> FlightId {
         self.last_flight = self.last_flight.wrapping_add(1);
         let deadline = now.saturating_add(self.config.longest_flight_ms());
-        let flight = Flight { id: self.last_flight, started: now, deadline, miss, retries: 0, wanted_since: None };
+        let flight = Flight { id: self.last_flight, started: now, deadline, miss, wanted: None, retries: 0, wanted_since: None };
         if !self.entries.contains_key(uri) {
             self.make_room();
         }
@@ -669,7 +679,7 @@ impl JwksCache {
         let fetch = FetchFor {
             started: running.started,
             wanted_since: running.wanted_since,
-            missing_kid_found: running.miss.as_ref().map(|(kid, _)| matches!(keys.lookup(kid), KeyLookup::Found(_))),
+            missing_kid_found: running.miss.as_ref().map(|(kid, _)| kid).or(running.wanted.as_ref()).map(|kid| matches!(keys.lookup(kid), KeyLookup::Found(_))),
         };
         let cached = entry.set.as_ref();
         let ttl = self.ttl(stored.cache_control);
@@ -706,17 +716,23 @@ impl JwksCache {
     pub fn decide_refresh(&mut self, uri: Input<&str>, since: Millis, now: Millis) -> Result<Decision, CacheError> {
         let uri = self.checked(uri)?;
         self.touch(uri);
-        let decision = self.fetch_or_join(uri, now)?;
+        let decision = self.fetch_or_join(uri, None, now)?;
         if let (Decision::Fetch(_), Some(flight)) = (&decision, self.entries.get_mut(uri).and_then(|entry| entry.flight.as_mut())) {
             flight.wanted_since = Some(since.min(now));
         }
         Ok(decision)
     }
 
-    /// Forgets what the cache holds for `uri` (`invalidate`): its set, its failures, its budget.
-    /// A fetch running for it still answers its callers, but its set is not kept.
+    /// Forgets what the cache holds for `uri` (`invalidate`): its set and its refetch budget. A
+    /// fetch running for it still answers its callers, but its set is not kept. The backoff of
+    /// failing fetches stays: an invalidation (which another instance may send at will) must not
+    /// make the cache ask a failing issuer again at once. Returns whether a set was cached.
     pub fn forget(&mut self, uri: &str) -> bool {
-        self.entries.remove(uri).is_some()
+        let Some(entry) = self.entries.remove(uri) else { return false };
+        if let Some(backoff) = entry.backoff {
+            self.entries.insert(uri.to_owned(), Entry { backoff: Some(backoff), last_used: entry.last_used, ..Entry::default() });
+        }
+        entry.set.is_some()
     }
 
     /// Where the cache stands for `uri` at `now` (`status`), or None when it holds nothing for it.
@@ -1562,9 +1578,13 @@ mod tests {
         assert_eq!(cache.decide_refresh(Input::Given(URI), 30, 30).unwrap_err().code(), "ERR_JWKS_HTTP_STATUS");
         fetch_id(cache.decide_refresh(Input::Given(URI), 20 + FIRST_BACKOFF_MS, 20 + FIRST_BACKOFF_MS).unwrap());
 
+        // Forgotten: the set goes, the failure's backoff stays (an invalidation, which another
+        // instance may send at will, does not make the cache ask a failing issuer at once).
         assert!(cache.forget(URI));
-        assert_eq!(cache.status(URI, 0), None);
-        fetch_id(decide(&mut cache, "a", 2_000));
+        let forgotten = cache.status(URI, 0).unwrap();
+        assert!(forgotten.set.is_none() && forgotten.last_error.is_some());
+        assert!(!cache.forget(URI), "no set left to forget");
+        fetch_id(decide(&mut cache, "a", 20 + 2 * FIRST_BACKOFF_MS));
         assert_eq!(cache.decide_refresh(Input::Given("ftp://x"), 0, 0).unwrap_err().code(), "ERR_JWKS_URI_INVALID");
     }
 
@@ -1636,6 +1656,14 @@ mod tests {
         // With it, it is (the keys rotated, and another instance saw it first).
         assert!(cache.adopt(URI, flight, stored(KEYS_AB, 20 * MINUTE + 1), 21 * MINUTE).unwrap().unwrap().stored);
         assert_found(decide(&mut cache, "b", 21 * MINUTE), "adopted");
+    }
+
+    #[test]
+    fn a_cold_lookup_adopts_only_a_stored_set_with_its_kid() {
+        let mut cache = JwksCache::new(Config { ttl_ms: 10 * MINUTE, ..Config::default() });
+        let flight = fetch_id(decide(&mut cache, "b", 5 * MINUTE));
+        assert!(cache.adopt(URI, flight, stored(KEYS_A, 5 * MINUTE), 5 * MINUTE).unwrap().is_none(), "no b: the issuer is asked");
+        assert!(cache.adopt(URI, flight, stored(KEYS_AB, 4 * MINUTE), 5 * MINUTE).unwrap().is_some());
     }
 
     #[test]

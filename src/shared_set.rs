@@ -45,7 +45,8 @@ pub struct FetchFor {
     pub started: Millis,
     /// A refresh (`forceRefresh`, the refresh timer): only a document fetched since then will do.
     pub wanted_since: Option<Millis>,
-    /// A refetch for a kid missing from the cached set: whether the document has that kid.
+    /// A lookup's fetch (a cold one, or a refetch for a kid missing from the cached set): whether
+    /// the document has that kid.
     pub missing_kid_found: Option<bool>,
 }
 
@@ -57,6 +58,12 @@ pub fn fetched_at(stamped: Millis, now: Millis) -> Option<Millis> {
 /// Whether a stored document fetched at `fetched_at` and fresh until `fresh_until` (by this
 /// instance's TTL) answers the fetch `fetch`, given the set cached here (its fetch time).
 pub fn adopts(fetch: FetchFor, fetched_at: Millis, fresh_until: Millis, cached_fetched_at: Option<Millis>, now: Millis) -> bool {
+    // A lookup's fetch wants its kid: a set without it does not answer, however recent (another
+    // instance's clock may be ahead, so "fetched after this fetch started" cannot be trusted to
+    // mean the set is the issuer's current one).
+    if fetch.missing_kid_found == Some(false) {
+        return false;
+    }
     if fetched_at >= fetch.started {
         return true;
     }
@@ -78,7 +85,7 @@ mod tests {
 
     #[test]
     fn a_document_fetched_after_the_fetch_started_always_answers_it() {
-        for fetch in [COLD, FORCED, FetchFor { missing_kid_found: Some(false), ..COLD }] {
+        for fetch in [COLD, FORCED, FetchFor { missing_kid_found: Some(true), ..COLD }] {
             assert!(adopts(fetch, 100_000, 100_001, Some(99_000), 100_500), "{fetch:?}");
         }
     }
@@ -95,6 +102,12 @@ mod tests {
         assert!(!adopts(timer, 60_000, 150_000, None, 100_500), "the timer: too old");
         assert!(!adopts(FetchFor { missing_kid_found: Some(false), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
         assert!(adopts(FetchFor { missing_kid_found: Some(true), ..COLD }, 90_000, 150_000, Some(80_000), 100_500));
+    }
+
+    #[test]
+    fn a_document_without_the_kid_a_lookup_fetches_for_never_answers_it() {
+        let lookup = FetchFor { missing_kid_found: Some(false), ..COLD };
+        assert!(!adopts(lookup, 100_300, 200_000, Some(90_000), 100_100), "even stamped after the fetch began (a clock ahead)");
     }
 
     #[test]

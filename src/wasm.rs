@@ -155,8 +155,18 @@ impl CacheCore {
     #[wasm_bindgen(js_name = discoveryUri)]
     pub fn discovery_uri(&self, issuer: &JsValue) -> Result<String, JsValue> {
         let issuer = HostText::read(issuer, MAX_URI_BYTES);
-        let Input::Given(issuer) = issuer.input() else { return Err(to_js_error(CacheError::DiscoveryInvalid("the issuer is not a string".into()))) };
-        configuration_uri(issuer, self.core.config().allow_insecure_http).map_err(to_js_error)
+        let refused = |why: &str| to_js_error(CacheError::DiscoveryInvalid(format!("the issuer is {why}")));
+        let issuer = match issuer.input() {
+            Input::Given(issuer) => issuer,
+            Input::Oversized => return Err(refused(&format!("longer than {MAX_URI_BYTES} bytes"))),
+            Input::Refused(_, why) => return Err(refused(why)),
+            _ => return Err(refused("not a string")),
+        };
+        let uri = configuration_uri(issuer, self.core.config().allow_insecure_http).map_err(to_js_error)?;
+        // Held to allowedJwksUris like a JWKS URI: an app that limits where the cache may go
+        // limits discovery too.
+        self.core.checked(Input::Given(&uri)).map_err(|error| to_js_error(CacheError::DiscoveryInvalid(error.to_string())))?;
+        Ok(uri)
     }
 
     /// The `jwks_uri` of the discovery document `body` fetched for `issuer`; throws

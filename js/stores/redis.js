@@ -17,14 +17,17 @@ export function redisStore(client) {
     delete: (key) => run('DEL', key),
     lock: async (key, ttlMs) => (await run('SET', key, '1', 'PX', ttlMs, 'NX')) === 'OK',
     publish: (channel, message) => run('PUBLISH', channel, message),
-    async subscribe(channel, onMessage) {
+    async subscribe(channel, onMessage, signal) {
       const subscriber = client.duplicate();
       // An error event without a listener would end the process; reconnecting (and subscribing
       // again after a reconnection) is the client's job.
       subscriber.on('error', () => {});
-      const close = () => Promise.resolve((subscriber.destroy ?? subscriber.disconnect).call(subscriber)).catch(() => {});
+      const close = once(() => Promise.resolve((subscriber.destroy ?? subscriber.disconnect).call(subscriber)).catch(() => {}));
+      // The cache closing while this still connects (a Redis that is down) ends the connection.
+      signal?.addEventListener('abort', close, { once: true });
       try {
         await subscriber.connect();
+        signal?.throwIfAborted();
         await subscriber.subscribe(channel, (message) => onMessage(String(message)));
       } catch (error) {
         close();
@@ -45,20 +48,33 @@ export function ioredisStore(client) {
     delete: (key) => run('DEL', key),
     lock: async (key, ttlMs) => (await run('SET', key, '1', 'PX', ttlMs, 'NX')) === 'OK',
     publish: (channel, message) => run('PUBLISH', channel, message),
-    async subscribe(channel, onMessage) {
+    async subscribe(channel, onMessage, signal) {
       const subscriber = client.duplicate();
       subscriber.on('error', () => {});
       subscriber.on('message', (from, message) => {
         if (from === channel) onMessage(String(message));
       });
+      const close = once(() => subscriber.disconnect());
+      signal?.addEventListener('abort', close, { once: true });
       try {
         await subscriber.subscribe(channel);
+        signal?.throwIfAborted();
       } catch (error) {
-        subscriber.disconnect();
+        close();
         throw error;
       }
-      return () => subscriber.disconnect();
+      return close;
     },
+  };
+}
+
+/** `action`, run at most once. */
+function once(action) {
+  let done = false;
+  return () => {
+    if (done) return undefined;
+    done = true;
+    return action();
   };
 }
 

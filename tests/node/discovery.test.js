@@ -80,11 +80,20 @@ async function serveDiscovery(document) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, get requests() { return requests; }, close: () => new Promise((resolve) => server.close(resolve)) };
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  };
+  return { origin, get requests() { return requests; }, close };
+}
+
+/** A token claiming `iss` (its signature is never checked: discovery fails first). */
+function tokenOf(iss) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'ES256', kid: 'k' })}.${part({ iss, exp: Math.floor(Date.now() / 1000) + 600 })}.${Buffer.alloc(64).toString('base64url')}`;
 }
 
 test('a discovery document for another issuer, or naming a jwks_uri the cache may not fetch, is refused (ERR_OIDC_DISCOVERY_INVALID)', async () => {
-  const token = await op.getToken();
   const hostile = [
     (origin) => ({ issuer: op.issuer, jwks_uri: op.jwksUri, note: `served by ${origin}` }), // someone else's issuer
     (origin) => ({ issuer: origin, jwks_uri: 'http://attacker.example/keys' }), // plain http off loopback
@@ -94,6 +103,7 @@ test('a discovery document for another issuer, or naming a jwks_uri the cache ma
   for (const document of hostile) {
     const server = await serveDiscovery(document);
     const cache = createJwksCache();
+    const token = tokenOf(server.origin);
     await assert.rejects(cache.verify(token, { issuer: server.origin }), { code: 'ERR_OIDC_DISCOVERY_INVALID', name: 'JwksResponseError' });
     // Remembered for a while: a second call does not ask again.
     await assert.rejects(cache.verify(token, { issuer: server.origin }), { code: 'ERR_OIDC_DISCOVERY_INVALID' });
@@ -105,7 +115,7 @@ test('a discovery document for another issuer, or naming a jwks_uri the cache ma
 test('an issuer that is not an https URL is refused before any request', async () => {
   const cache = createJwksCache({ fetch: () => assert.fail('no request') });
   for (const issuer of ['http://issuer.example', 'https://issuer.example/?tenant=1', 'issuer.example']) {
-    await assert.rejects(cache.verify('a.b.c', { issuer }), { code: 'ERR_OIDC_DISCOVERY_INVALID' }, issuer);
+    await assert.rejects(cache.verify(tokenOf(issuer), { issuer }), { code: 'ERR_OIDC_DISCOVERY_INVALID' }, issuer);
   }
 });
 
@@ -125,4 +135,35 @@ test('a discovered issuer whose discovery later fails keeps its JWKS URI; one ne
   assert.equal(payload.iss, op.issuer);
   const fresh = createJwksCache({ fetch });
   await assert.rejects(fresh.verify(token, options), { code: 'ERR_OIDC_DISCOVERY_INVALID', message: /network/ });
+});
+
+test('a malformed token, or one of another issuer, is refused without waiting on discovery', async () => {
+  let discoveries = 0;
+  const cache = createJwksCache({ fetch: () => (discoveries++, new Promise(() => {})) });
+  await assert.rejects(cache.verify('a.b.c', { issuer: 'https://issuer.example' }), { code: 'ERR_JWT_MALFORMED' });
+  await assert.rejects(cache.verify(tokenOf('https://other.example'), { issuer: 'https://issuer.example' }), { code: 'ERR_JWT_CLAIM_INVALID' });
+  assert.equal(discoveries, 0);
+});
+
+test('allowedJwksUris holds the discovery request to its prefixes too', async () => {
+  const cache = createJwksCache({ allowedJwksUris: ['https://trusted.example/'], fetch: () => assert.fail('no request') });
+  await assert.rejects(cache.verify(tokenOf('https://untrusted.example'), { issuer: 'https://untrusted.example' }), {
+    code: 'ERR_OIDC_DISCOVERY_INVALID',
+    message: /allowedJwksUris/,
+  });
+});
+
+test('past its hour, a discovered JWKS URI serves at once while discovery runs again in the background', async () => {
+  let now = Date.now();
+  let hang = false;
+  const fetch = (input, init) => (hang && String(input).includes('openid-configuration') ? new Promise(() => {}) : globalThis.fetch(input, init));
+  const cache = createJwksCache({ now: () => now, fetch, timeoutMs: 2_000 });
+  const options = { issuer: op.issuer, audience: DEFAULT_AUDIENCE };
+  await cache.verify(await op.getToken(), options);
+  const token = await op.getToken();
+  now += 61 * 60_000;
+  hang = true;
+  const started = performance.now();
+  await cache.verify(token, { ...options, currentDate: new Date() });
+  assert.ok(performance.now() - started < 1_000, 'did not wait on the hanging discovery');
 });

@@ -264,12 +264,14 @@ test('invalidate(uri, { reason }) in one process after a rotation: the other two
   assert.equal(counts.newSet, 1);
 
   // The old kid, in all three at once: a kid missing from a fresh set is one refetch (key
-  // rotation); a stored set without that kid does not answer it, so one process asks the issuer
-  // under the lock and the other two take what it stores.
+  // rotation), within each process's refetch budget. A stored set without that kid never answers
+  // it (another instance's clock may be ahead, so a set stamped after the refetch began may still
+  // be the old one): the process holding the lock asks the issuer, and the two waiting on it stop
+  // waiting when its set comes without the kid, and ask the issuer themselves.
   const old = await lookUpAll([a, b, c], issuer.jwksUri, 'k1');
   assert.deepEqual(old.map((answer) => answer.kid), [null, null, null]);
   counts.oldKid = issuer.jwksRequests - counts.cold - counts.newSet;
-  assert.equal(counts.oldKid, 1);
+  assert.equal(counts.oldKid, 3);
 
   const [eventsA, eventsB, eventsC] = await Promise.all([a, b, c].map((proc) => proc.call('events')));
   const invalidatedA = ofAction(eventsA, 'JWKS_CACHE_INVALIDATED');
@@ -318,9 +320,10 @@ test('redis-server killed (SIGKILL) in the middle: known keys from memory, a rot
   for (const proc of [a, b, c]) {
     const events = await proc.call('events');
     const operations = new Set(ofAction(events, 'JWKS_CACHE_STORE_ERROR').map((event) => event.operation));
-    for (const operation of ['get', 'lock', 'set']) assert.ok(operations.has(operation), `${proc.pid}: ${[...operations]}`);
+    // A store that cannot be read is not asked for its lock (one timeout before the issuer, not two).
+    for (const operation of ['get', 'set']) assert.ok(operations.has(operation), `${proc.pid}: ${[...operations]}`);
     const metrics = await proc.call('metrics');
-    for (const operation of ['get', 'lock', 'set']) {
+    for (const operation of ['get', 'set']) {
       assert.ok(counter(metrics, 'jwt_jwks_cache_store_errors_total', `{operation="${operation}"}`) >= 1, `${operation}\n${metrics}`);
     }
     assert.ok(proc.running, `process ${proc.pid} is alive`);
@@ -455,6 +458,8 @@ test(
     // Time for every attempt still connecting (node-redis reconnects after up to 3.2 s here).
     await sleep(2_500);
     const { subscribers } = await redisView();
+    // A set to drop (an invalidation of a URI it does not hold is not reported).
+    assert.equal((await proc.call('getKey', issuer.jwksUri, 'k1')).kid, 'k1');
     await admin.publish(CHANNEL, JSON.stringify({ uri: issuer.jwksUri, from: 'another process' }));
     await sleep(200);
     const heard = ofAction(await proc.call('events'), 'JWKS_CACHE_INVALIDATED').length;

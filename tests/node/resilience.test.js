@@ -242,10 +242,12 @@ test('forceRefresh, invalidate and status', async () => {
   assert.deepEqual([failing.failures, failing.retryAt, failing.nextRefreshAt, failing.kids], [1, now + 1_000, now + 1_000, 2]);
   now += MINUTE;
   assert.equal(cache.status(issuer.jwksUri).stale, true);
-  // invalidate forgets it: the next lookup fetches.
+  // invalidate forgets the set (the next lookup fetches), not the failures' backoff: an
+  // invalidation, which another instance may send at will, never makes a failing issuer asked at once.
   issuer.behave('ok');
   await cache.invalidate(issuer.jwksUri);
-  assert.equal(cache.status(issuer.jwksUri), null);
+  const forgotten = cache.status(issuer.jwksUri);
+  assert.deepEqual([forgotten.fetchedAt, forgotten.lastError.code, forgotten.retryAt], [undefined, 'ERR_JWKS_HTTP_STATUS', now - MINUTE + 1_000]);
   assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1');
   assert.equal(issuer.jwksRequests, 2);
   await assert.rejects(cache.forceRefresh('ftp://x'), { code: 'ERR_JWKS_URI_INVALID' });

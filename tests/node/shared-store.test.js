@@ -32,7 +32,9 @@ test('caches sharing a store: a set fetched by one answers the others, with no r
   assert.deepEqual(await second.getKey(issuer.jwksUri, 'k1'), k1);
   assert.equal(issuer.jwksRequests, 1);
   assert.deepEqual(events.map((e) => [e.action, e.source]), [['JWKS_CACHE_REFRESHED', 'store']]);
-  assert.equal(second.status(issuer.jwksUri).fetchedAt, first.status(issuer.jwksUri).fetchedAt, 'the fetch time travels with the set');
+  // The fetch time travels with the set: when the first cache's fetch began.
+  const [stored, own] = [second.status(issuer.jwksUri).fetchedAt, first.status(issuer.jwksUri).fetchedAt];
+  assert.ok(stored <= own && own - stored < 1_000, `${stored} vs ${own}`);
 });
 
 test('a cold start of 10 caches at once on one store makes one request to the issuer (the store lock)', async () => {
@@ -106,8 +108,9 @@ for (const how of ['fail', 'hang']) {
     assert.ok(performance.now() - started < 1_000);
     assert.equal(issuer.jwksRequests, 1);
     assert.equal((await cache.getKey(issuer.jwksUri, 'k1')).kid, 'k1', 'then from memory');
+    // A store that could not be read is not asked for its lock: one timeout before the issuer.
     const operations = of('JWKS_CACHE_STORE_ERROR').map((e) => e.operation);
-    assert.ok(['get', 'lock', 'set'].every((op) => operations.includes(op)), operations.join());
+    assert.ok(['get', 'set'].every((op) => operations.includes(op)) && !operations.includes('lock'), operations.join());
     assert.ok(warnings.some(([context, message]) => context.action === 'JWKS_CACHE_STORE_ERROR' && message === 'JWKS_CACHE_STORE_ERROR'));
     // Invalidation: done locally, the shared part reported as failed, never thrown.
     assert.equal(await cache.invalidate(issuer.jwksUri, { reason: 'rotation' }), false);
@@ -220,4 +223,111 @@ test('background refresh on two instances sharing a store: about one issuer requ
   second.close();
   assert.equal(issuer.jwksRequests, 3, 'the warm fetch and one per interval, not one per instance and interval');
   assert.ok(second.status(issuer.jwksUri).fetchedAt > Date.now() - 1_000, 'the second instance refreshed all the same');
+});
+
+// From the attacker pass on the shared store (each was a defect before).
+
+test('an async logger or onEvent that rejects, or a logger whose members throw, never crashes the process or restarts the cache', async () => {
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const loggers = [
+      { warn: async () => { throw new Error('log sink down'); }, info: async () => { throw new Error('down'); }, debug: async () => { throw new Error('down'); } },
+      new Proxy({}, { get: () => { throw new Error('no members'); } }),
+    ];
+    for (const logger of loggers) {
+      let now = 1_700_000_000_000;
+      const cache = createJwksCache({ ttlMs: 60_000, maxRetries: 0, now: () => now, logger, onEvent: async () => { throw new Error('audit down'); } });
+      const k1 = await cache.getKey(issuer.jwksUri, 'k1');
+      issuer.behave('status', 500);
+      now += 60_000;
+      assert.equal(await cache.getKey(issuer.jwksUri, 'k1'), k1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await cache.getKey(issuer.jwksUri, 'k1'), k1, 'the cache was not restarted');
+      await cache.invalidate(issuer.jwksUri, { reason: 'drill' });
+      issuer.behave('ok');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a set written back to the store after an invalidation (a slow instance) is never adopted: the tombstone', async () => {
+  const store = memoryStore();
+  const a = createJwksCache({ store });
+  const old = await a.getKey(issuer.jwksUri, 'k1');
+  // A slow instance's write of the old set, captured now and landing after the invalidation.
+  const key = (await captureKeys(store, () => createJwksCache({ store: spyOn(store) }).forceRefresh(issuer.jwksUri)))[0];
+  const lateWrite = await store.get(key);
+  issuer.setKeys([makePublicJwk('EC', 'k2')]);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(await a.invalidate(issuer.jwksUri, { reason: 'leak' }), true);
+  await store.set(key, lateWrite, 60_000);
+  const before = issuer.jwksRequests;
+  const fresh = createJwksCache({ store });
+  assert.equal(await fresh.getKey(issuer.jwksUri, 'k1'), null, 'the dropped key does not come back');
+  assert.equal((await fresh.getKey(issuer.jwksUri, 'k2')).kid, 'k2');
+  assert.equal(issuer.jwksRequests, before + 1, 'the issuer was asked, not the stale copy');
+  assert.equal(old.kid, 'k1');
+});
+
+/** A store that records the keys written through it. */
+function spyOn(store) {
+  return { ...store, set: (key, value, ttlMs) => (spyOn.written.push(key), store.set(key, value, ttlMs)) };
+}
+spyOn.written = [];
+
+async function captureKeys(store, run) {
+  spyOn.written = [];
+  await run();
+  return spyOn.written.filter((key) => !key.endsWith(':lock') && !key.endsWith(':invalidated'));
+}
+
+test('memoryStore holds at most 10,000 entries, the oldest written going first', async () => {
+  const store = memoryStore();
+  for (let i = 0; i < 12_000; i++) await store.set(`k${i}`, 'v', 3_600_000);
+  assert.equal(await store.get('k0'), null);
+  assert.equal(await store.get('k11999'), 'v');
+});
+
+test('a failed fetch releases the store lock: another instance does not wait on it', async () => {
+  const store = memoryStore();
+  const a = createJwksCache({ store, maxRetries: 0 });
+  const b = createJwksCache({ store, maxRetries: 0 });
+  issuer.behave('status', 500);
+  await assert.rejects(a.getKey(issuer.jwksUri, 'k1'), { code: 'ERR_JWKS_HTTP_STATUS' });
+  const started = performance.now();
+  await assert.rejects(b.getKey(issuer.jwksUri, 'k1'), { code: 'ERR_JWKS_HTTP_STATUS' });
+  assert.ok(performance.now() - started < 500, `${performance.now() - started} ms`);
+});
+
+test('invalidate tells the other instances even when deleting the stored set fails, and reports the failure', async () => {
+  const inner = memoryStore();
+  const failingDelete = { ...inner, delete: async () => { throw new Error('NOPERM this user has no permissions to run the del command'); } };
+  const a = createJwksCache({ store: failingDelete });
+  const b = createJwksCache({ store: inner });
+  await a.getKey(issuer.jwksUri, 'k1');
+  await b.getKey(issuer.jwksUri, 'k1');
+  assert.equal(await a.invalidate(issuer.jwksUri), false);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(b.status(issuer.jwksUri), null, 'the other instance heard it');
+});
+
+test('subscriptions: one that gives no unsubscribe function is made once; close() aborts one still connecting', async () => {
+  let subscribes = 0;
+  const inner = memoryStore();
+  const cache = createJwksCache({ store: { ...inner, subscribe: async () => void subscribes++ } });
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  assert.equal(subscribes, 1);
+  cache.close();
+
+  let signal;
+  const connecting = createJwksCache({ store: { ...inner, subscribe: (channel, onMessage, given) => ((signal = given), new Promise(() => {})) } });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(signal.aborted, false);
+  connecting.close();
+  assert.equal(signal.aborted, true, 'the adapter is told to give up its connection');
 });
