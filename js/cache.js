@@ -221,7 +221,7 @@ export class JwksCache {
   }
 
   /**
-   * Forgets the set at jwksUri (and its failures), so that the next lookup fetches it; with a
+   * Forgets the set at jwksUri (not the backoff of failing fetches), so that the next lookup fetches it; with a
    * shared store, also deletes it there and tells the other instances to drop theirs. Resolves
    * true when all of that was done, false when the shared part failed: that is reported (the
    * JWKS_CACHE_INVALIDATION_FAILED event, a warning, a counter), never thrown, since the local

@@ -241,7 +241,7 @@ export interface JwksCache {
    */
   forceRefresh(jwksUri: string): Promise<void>;
   /**
-   * Forgets the set at `jwksUri` and its failures (the next lookup fetches it); with a shared
+   * Forgets the set at `jwksUri` (the next lookup fetches it; the backoff of failing fetches stays); with a shared
    * store, there too and in the other instances. Resolves false when that shared part failed
    * (reported as JWKS_CACHE_INVALIDATION_FAILED, never thrown).
    */
