@@ -6,7 +6,7 @@
 import { CacheCore } from './wasm/jwks_cache.js';
 import { fetchJwks } from './fetch-jwks.js';
 import { keyView } from './key-views.js';
-import { plainList, readOptions, verify, verifyJws } from './verify.js';
+import { joseKey, plainList, readOptions, verify, verifyJws } from './verify.js';
 import { Discovery } from './discovery.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { JwksArgumentError, asPublicError, clockFailure, coreFailure, isCoreError, toPublicError } from './errors.js';
@@ -155,6 +155,7 @@ export class JwksCache {
     this.getKey = this.getKey.bind(this);
     this.verify = this.verify.bind(this);
     this.verifyJws = this.verifyJws.bind(this);
+    this.joseKeyResolver = this.joseKeyResolver.bind(this);
     this.forceRefresh = this.forceRefresh.bind(this);
     this.invalidate = this.invalidate.bind(this);
     this.status = this.status.bind(this);
@@ -199,6 +200,22 @@ export class JwksCache {
   verify(token, options) {
     // With verifyOptions, a call may give none of its own.
     return verify(this.#verification, token, options === undefined && this.#verifyOptions !== undefined ? {} : options);
+  }
+
+  /**
+   * A key function for jose's `jwtVerify(token, resolver, options)`: it answers each protected
+   * header with the key that header selects from the set at jwksUri (fetched, refreshed and
+   * guarded by this cache: single flight, the refetch budget, stale-if-error, the store).
+   */
+  joseKeyResolver(jwksUri) {
+    return (protectedHeader) => {
+      try {
+        const key = joseKey(this.#verification, jwksUri, protectedHeader);
+        return key instanceof Promise ? key : Promise.resolve(key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
   }
 
   /** Verifies a JWS whose payload is any bytes (no claims); see verify.js. */

@@ -232,6 +232,11 @@ export interface JwksCache {
    * @throws {JwksFetchError | JwksResponseError | JwksCacheError} as `getKey`
    */
   verify(token: string, options: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * A key function for jose's `jwtVerify(token, cache.joseKeyResolver(jwksUri), options)`: the key
+   * (a KeyObject in Node, a CryptoKey elsewhere) the protected header selects from the set.
+   */
+  joseKeyResolver(jwksUri: string): (protectedHeader: { alg?: string; kid?: string }) => Promise<unknown>;
   /** A JWS whose payload is any bytes, verified like a token but without claims. */
   verifyJws(jws: string, options: Pick<VerifyOptions, 'jwksUri' | 'algorithms'>): Promise<VerifyJwsResult>;
   /**

@@ -14,6 +14,7 @@
 import { noMatchingKey, readJws, signatureInvalid, tokenRefused } from './wasm/jwks_cache.js';
 import { JwksArgumentError, inCore, toPublicError } from './errors.js';
 import { signatures } from './signatures.js';
+import { ALGORITHMS } from './key-views.js';
 
 /** The reasons no key is selected, in the core's order (`NoKey::ALL` in key_usability.rs). */
 const KID_ABSENT = 0;
@@ -94,6 +95,31 @@ export async function verifyJws(source, jws, options) {
   const parts = inCore(() => readSigned(readJws, jws, given.algorithms));
   const { header, payload, jwk } = await checkSignature(source, jws, given, parts);
   return { payload, protectedHeader: JSON.parse(header), key: jwk };
+}
+
+/**
+ * `cache.joseKeyResolver(jwksUri)`'s answer for one protected header: the host key (a node:crypto
+ * KeyObject, or a CryptoKey) that the header's kid (or, without one, its alg) selects from the set,
+ * by the rules `verify` uses, imported once per set. jose's `jwtVerify` then checks the signature
+ * and the claims itself.
+ */
+export function joseKey(source, jwksUri, header) {
+  let alg, kid;
+  try {
+    ({ alg, kid } = header ?? {});
+  } catch {
+    alg = undefined;
+  }
+  const index = ALGORITHMS.indexOf(alg);
+  if (index < 0) throw toPublicError({ code: 'ERR_JWS_ALG_NOT_ALLOWED', message: `JWS algorithm not allowed: ${JSON.stringify(String(alg)).slice(0, 40)}` });
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) throw toPublicError({ code: 'ERR_JWT_MALFORMED', message: 'JWT malformed: kid is not a non-empty string' });
+  return andThen(source.setFor(jwksUri, kid, undefined), (view) => {
+    const slot = select(view, kid, index);
+    return andThen(hostKey(view, slot, index), (key) => {
+      if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, index, NOT_IMPORTABLE)));
+      return key;
+    });
+  });
 }
 
 /** The core's reading of a token (`read`: a core's readToken, or readJws); only a string of a size a token can have is copied in. */

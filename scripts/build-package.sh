@@ -14,7 +14,7 @@ mkdir -p pkg/wasm
 node_modules/.bin/wasm-opt -Oz build/wasm/jwks_cache_bg.wasm -o pkg/wasm/jwks_cache_bg.wasm
 cp build/wasm/jwks_cache.js pkg/wasm/
 cp js/*.js js/*.d.ts pkg/
-mkdir -p pkg/stores && cp js/stores/*.js js/stores/*.d.ts pkg/stores/
+mkdir -p pkg/stores pkg/middleware && cp js/stores/*.js js/stores/*.d.ts pkg/stores/ && cp js/middleware/*.js js/middleware/*.d.ts pkg/middleware/
 cp pkg-template/* pkg/
 ln -sfn ../pkg node_modules/jwks-cache
 
