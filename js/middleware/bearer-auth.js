@@ -12,6 +12,7 @@
 // The body is JSON `{ error, code, message }`, the message one of the fixed sentences below.
 
 import { createJwksCache, JwksArgumentError, JwtError } from 'jwks-cache';
+import { readOptions } from '../verify.js';
 
 /** What the middleware reads for itself; everything else is an option of `verify`. */
 const OWN_OPTIONS = ['credentialsRequired', 'getToken', 'cache'];
@@ -47,6 +48,8 @@ export function readAuthOptions(options = {}) {
   if (typeof credentialsRequired !== 'boolean') throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: credentialsRequired must be a boolean');
   if (getToken !== undefined && typeof getToken !== 'function') throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: getToken must be a function');
   if (cache !== undefined && typeof cache?.verify !== 'function') throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: cache must be a jwks-cache cache');
+  // Names and types now, as verify reads them (a misspelt option fails here, not on each request).
+  readOptions(verifyOptions);
   return { verifyOptions, credentialsRequired, getToken, cache };
 }
 

@@ -163,6 +163,7 @@ test('options are checked when the middleware is made', () => {
     assert.throws(() => make({ credentialsRequired: 'no' }), { code: 'ERR_INVALID_OPTION' });
     assert.throws(() => make({ getToken: 'header' }), { code: 'ERR_INVALID_OPTION' });
     assert.throws(() => make({ cache: {} }), { code: 'ERR_INVALID_OPTION' });
+    assert.throws(() => make({ jwksUri: 'https://a.example/jwks', audiance: 'x' }), { code: 'ERR_INVALID_OPTION', message: /audiance/ });
   }
 });
 
