@@ -20,6 +20,7 @@ bench: build
 	node bench/verify.js
 	node bench/verify-workerd.js
 	node bench/resilience.js
+	node bench/http.js
 
 FUZZ_SECONDS ?= 120
 fuzz:

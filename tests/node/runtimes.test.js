@@ -6,12 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, sign } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startJwksServer } from '../support/jwks-server.js';
+import { b64url } from '../support/signer.js';
 import { ALGORITHMS, makeVerifySuite } from '../support/verify-cases.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +26,7 @@ const RUNTIMES = {
   node: { bin: process.execPath, args: [SUITE], version: process.versions.node, entry: 'pkg/node.js' },
   deno: {
     bin: modules(`@deno/${process.platform}-${process.arch}${libc}`, 'deno'),
-    args: ['run', '--allow-net', '--allow-read', '--allow-env', '--no-lock', SUITE],
+    args: ['run', '--no-prompt', '--allow-net', '--allow-read', '--allow-env', '--no-lock', SUITE],
     version: '2.9.6',
     entry: 'pkg/node.js',
   },
@@ -35,6 +37,57 @@ const RUNTIMES = {
     entry: 'pkg/node.js',
   },
 };
+
+/** Curve orders n of P-256, P-384, P-521 (SEC 2), and the Ed25519 group order L (RFC 8032). */
+const ORDER = {
+  ES256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  ES384: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  ES512: BigInt(`0x1${'f'.repeat(65)}a51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409`),
+};
+const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const toBytes = (value, size) => Buffer.from(value.toString(16).padStart(size * 2, '0'), 'hex');
+const toBigInt = (bytes) => BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+
+/** A served key whose EC point is off P-256 (tests/data/jwk-vectors.json): only the host's import can tell. */
+const OFF_CURVE = {
+  ...JSON.parse(readFileSync(join(ROOT, 'tests/data/jwk-vectors.json'), 'utf8')).keys.find((k) => k.name === 'ec-point-not-on-curve').jwk,
+  kid: 'ec-off-curve',
+};
+
+/**
+ * Tokens whose answer only the runtime's crypto decides (the core passes them on), with Node's
+ * answer, which every runtime must give as well.
+ */
+function edgeCases(suite) {
+  const edge = [];
+  const add = (name, token, expect) => edge.push({ name, token, expect });
+  const split = (token) => [token.slice(0, token.lastIndexOf('.')), Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url')];
+  for (const alg of ['PS256', 'PS384', 'PS512']) {
+    const { valid, signer } = suite.byAlg[alg];
+    const [input] = split(valid.token);
+    for (const [label, saltLength] of [['salt-0', 0], ['salt-max', constants.RSA_PSS_SALTLEN_MAX_SIGN]]) {
+      const signature = sign(`sha${alg.slice(2)}`, Buffer.from(input), { key: signer.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+      add(`${alg}.${label}`, `${input}.${b64url(signature)}`, 'ERR_JWS_SIGNATURE_INVALID');
+    }
+  }
+  for (const alg of ['ES256', 'ES384', 'ES512']) {
+    const [input, signature] = split(suite.byAlg[alg].valid.token);
+    const size = signature.length / 2;
+    const n = ORDER[alg];
+    add(`${alg}.r0-s0`, `${input}.${b64url(Buffer.alloc(2 * size))}`, 'ERR_JWS_SIGNATURE_INVALID');
+    add(`${alg}.r-s-eq-n`, `${input}.${b64url(Buffer.concat([toBytes(n, size), toBytes(n, size)]))}`, 'ERR_JWS_SIGNATURE_INVALID');
+    const highS = Buffer.concat([signature.subarray(0, size), toBytes(n - toBigInt(signature.subarray(size)), size)]);
+    add(`${alg}.high-s`, `${input}.${b64url(highS)}`, 'verifies');
+  }
+  const [input, signature] = split(suite.byAlg.EdDSA.valid.token);
+  const s = toBigInt(Buffer.from(signature.subarray(32)).reverse());
+  add('EdDSA.s-plus-l', `${input}.${b64url(Buffer.concat([signature.subarray(0, 32), toBytes(s + ED25519_L, 32).reverse()]))}`, 'ERR_JWS_SIGNATURE_INVALID');
+  // A valid ES256 signature over a header naming the off-curve key.
+  const es = suite.byAlg.ES256;
+  const offInput = `${b64url(JSON.stringify({ alg: 'ES256', kid: OFF_CURVE.kid, typ: 'JWT' }))}.${b64url(JSON.stringify(es.valid.claims))}`;
+  add('ES256.off-curve-key', `${offInput}.${b64url(es.signer.signBytes(offInput))}`, 'ERR_JWKS_NO_MATCHING_KEY');
+  return edge;
+}
 
 const CHECKS = [
   'getKey',
@@ -47,6 +100,8 @@ const CHECKS = [
   ...ALGORITHMS.map((alg) => `verify.${alg}`),
   'verifyRequests',
 ];
+/** Filled in before(): the edge checks, by name. */
+let edgeChecks = [];
 
 /** What each runtime's suite must have made the issuer do, per scenario (the runner's own count). */
 const EXPECTED_REQUESTS = {
@@ -56,7 +111,7 @@ const EXPECTED_REQUESTS = {
   redirect: 1,
   redirected: 0, // the redirect's target: never followed
   badKid: 0, // refused before any request
-  verify: 1, // ten keys, one set
+  verify: 1, // one set for every token
 };
 
 let issuer;
@@ -92,6 +147,9 @@ function run(name) {
 
 before(async () => {
   const suite = makeVerifySuite();
+  const jwks = [...suite.jwks, OFF_CURVE];
+  const edge = edgeCases(suite);
+  edgeChecks = edge.map(({ name }) => `edge.${name}`);
   issuer = await startJwksServer();
   issuer.behave('respond', (req, res) => {
     const url = new URL(req.url, issuer.origin);
@@ -107,7 +165,7 @@ before(async () => {
       if (status === 302) return void res.writeHead(302, { location: `${issuer.jwksUri}?run=${run}&t=redirected` }).end();
       if (status !== 200) return void res.writeHead(status, { 'content-type': 'text/plain' }).end(`status ${status}`);
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=600' });
-      res.end(JSON.stringify({ keys: suite.jwks }));
+      res.end(JSON.stringify({ keys: jwks }));
     }, Number(url.searchParams.get('delay') ?? 0));
   });
   dir = mkdtempSync(join(tmpdir(), 'jwks-cache-runtimes-'));
@@ -121,7 +179,7 @@ before(async () => {
   }));
   const { issuer: iss, audience } = suite.options(issuer.jwksUri);
   const unreachableUri = `http://127.0.0.1:${await closedPort()}/jwks`;
-  writeFileSync(join(dir, 'cases.json'), JSON.stringify({ jwks: suite.jwks, options: { issuer: iss, audience }, unreachableUri, cases }));
+  writeFileSync(join(dir, 'cases.json'), JSON.stringify({ jwks, options: { issuer: iss, audience }, unreachableUri, cases, edge }));
   for (const name of Object.keys(RUNTIMES)) runs.set(name, run(name));
 });
 
@@ -132,7 +190,7 @@ after(async () => {
 });
 
 for (const name of Object.keys(RUNTIMES)) {
-  test(`${name}: the shared suite passes (getKey, single flight, error classes, all ten algorithms)`, async (t) => {
+  test(`${name}: the shared suite passes (getKey, single flight, error classes, all ten algorithms, crypto edge cases)`, async (t) => {
     const outcome = await runs.get(name);
     assert.equal(outcome.missing, undefined, `${name} binary missing: ${outcome.missing} (npm ci installs it)`);
     t.diagnostic(`${name}: ${outcome.ms} ms`);
@@ -152,10 +210,10 @@ for (const name of Object.keys(RUNTIMES)) {
     assert.ok(result.entry.endsWith(RUNTIMES[name].entry), `${name} took ${result.entry}`);
 
     // Every check ran and passed, and what it saw is what it should have seen.
-    assert.deepEqual(Object.keys(result.checks).sort(), [...CHECKS].sort());
-    for (const check of CHECKS) assert.equal(result.checks[check].ok, true, check);
+    assert.deepEqual(Object.keys(result.checks).sort(), [...CHECKS, ...edgeChecks].sort());
+    for (const check of [...CHECKS, ...edgeChecks]) assert.equal(result.checks[check].ok, true, check);
     const { getKey, herd } = result.checks;
-    assert.deepEqual([getKey.kids, getKey.mismatched, getKey.frozen, getKey.unknown], [ALGORITHMS.length, [], true, null]);
+    assert.deepEqual([getKey.kids, getKey.mismatched, getKey.frozen, getKey.unknown], [ALGORITHMS.length + 1, [], true, null]);
     assert.deepEqual([herd.calls, herd.served, herd.requests], [50, 50, 1]);
     const errors = {
       unreachable: ['JwksFetchError', 'ERR_JWKS_NETWORK'],
@@ -172,6 +230,11 @@ for (const name of Object.keys(RUNTIMES)) {
     for (const alg of ALGORITHMS) {
       const got = result.checks[`verify.${alg}`];
       assert.deepEqual(got, { ok: true, valid: true, tampered: { first: 'ERR_JWS_SIGNATURE_INVALID', middle: 'ERR_JWS_SIGNATURE_INVALID', last: 'ERR_JWS_SIGNATURE_INVALID' } }, alg);
+    }
+
+    assert.equal(edgeChecks.length, 17);
+    for (const check of edgeChecks) {
+      assert.equal(result.checks[check].got, check.endsWith('high-s') ? 'verifies' : check.endsWith('off-curve-key') ? 'ERR_JWKS_NO_MATCHING_KEY' : 'ERR_JWS_SIGNATURE_INVALID', check);
     }
 
     // The issuer's own count, not the suite's word for it.
