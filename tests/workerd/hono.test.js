@@ -3,51 +3,24 @@
 // token, malformed header, JWKS down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { startBundledWorker } from '../support/workers-bundle.js';
 import { startJwksServer } from '../support/jwks-server.js';
 import { makeSigner, nowSec } from '../support/signer.js';
 
 let issuer;
 let mf;
-let bundleDir;
 let signer;
 
 before(async () => {
   issuer = await startJwksServer();
   signer = makeSigner('ES256', { kid: 'k1' });
   issuer.setKeys([signer.jwk]);
-  bundleDir = mkdtempSync(join(tmpdir(), 'jwks-cache-hono-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./hono-worker.js', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    loader: { '.wasm': 'copy' },
-    outdir: bundleDir,
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: join(bundleDir, 'hono-worker.js'),
-    modulesRoot: bundleDir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-    bindings: { JWKS_URI: issuer.jwksUri },
-  });
-  await mf.ready;
+  mf = await startBundledWorker(new URL('./hono-worker.js', import.meta.url), { bindings: { JWKS_URI: issuer.jwksUri } });
 });
 
 after(async () => {
   await mf?.dispose();
   await issuer?.close();
-  rmSync(bundleDir, { recursive: true, force: true });
 });
 
 async function call(path, authorization) {
