@@ -36,7 +36,9 @@ test('the tarball holds the runtime entries, the wasm, the types and nothing els
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'decode-jwt.js', 'discovery.js', 'env.js', 'errors.js', 'fetch-jwks.js',
-    'index.d.ts', 'key-views.js', 'node.js', 'package.json', 'prom-client.d.ts', 'prom-client.js', 'shared-store.js', 'signatures-node.js',
+    'index.d.ts', 'key-views.js', 'middleware/bearer-auth.d.ts', 'middleware/bearer-auth.js', 'middleware/express.d.ts', 'middleware/express.js',
+    'middleware/fastify.d.ts', 'middleware/fastify.js', 'middleware/hono.d.ts', 'middleware/hono.js',
+    'node.js', 'package.json', 'prom-client.d.ts', 'prom-client.js', 'shared-store.js', 'signatures-node.js',
     'signatures-subtle.js', 'signatures.js', 'stores/redis.d.ts', 'stores/redis.js', 'stores/workers-kv.d.ts', 'stores/workers-kv.js',
     'telemetry.js', 'verified-tokens.js', 'verify.js', 'wasm/jwks_cache.js', 'wasm/jwks_cache_bg.wasm', 'workers.js',
   ]);
