@@ -17,7 +17,7 @@
 // and autocannon (and the issuer) the other; the contenders run one after another, rotated
 // over ROUNDS rounds, and each cell reports the median of its rounds.
 // Not a test: nothing here asserts a time. Run: node bench/http.js (after make build); it prints
-// the tables and writes them into bench/http.md (between its markers). About 3.5 minutes.
+// the tables and writes them into bench/http.md (between its markers). About 3.7 minutes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fork } from 'node:child_process';
@@ -105,9 +105,9 @@ async function main() {
 
   const ROUNDS = 3;
   const CONNECTIONS = 50;
-  const SECONDS = { a: 5, b: 5, c: 3, d: 4 };
+  const SECONDS = { a: 4, b: 5, c: 3, d: 4 };
   const WARM_SECONDS = 2;
-  const D_WARM_SECONDS = 1;
+  const D_WARM_SECONDS = 3; // a fresh process is still warming up its JIT for a few seconds
   const TOKENS = 20_000;
   const started = performance.now();
   const load = [loadavg()[0]];
@@ -172,8 +172,10 @@ async function main() {
     issuer.resetCounts();
     const cpu0 = await cpuOf(app);
     const self0 = process.cpuUsage();
+    const machine0 = machineCpu();
     const result = await autocannon({ url: app.url, connections: CONNECTIONS, duration: seconds, requests: requestsFor(scenario, codes) });
     const self1 = process.cpuUsage(self0);
+    const machine1 = machineCpu();
     const cpu1 = await cpuOf(app);
     const wallS = (new Date(result.finish) - new Date(result.start)) / 1000;
     const total = result.requests.total;
@@ -193,6 +195,8 @@ async function main() {
       loopPerRequestUs: loopUs / Math.max(1, total),
       appCpuShare: appCpuUs / 1e6 / wallS,
       loaderCpuShare: (self1.user + self1.system) / 1e6 / wallS,
+      // Cores busy over the cell, less the app and the load generator: everything else on the machine.
+      otherCpuShare: machine0 && machine1 ? Math.max(0, ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length - appCpuUs / 1e6 / wallS - (self1.user + self1.system) / 1e6 / wallS) : NaN,
     };
   }
 
@@ -233,7 +237,7 @@ async function main() {
         }
         if (scenario === 'd') app.child.kill();
         ((results[scenario][contender] ??= [])).push(result);
-        await sleep(300);
+        await sleep(100);
       }
     }
     console.error(`round ${round + 1} of ${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`);
@@ -285,8 +289,8 @@ async function main() {
     '',
     '### Summary: jwks-cache against the others',
     '',
-    '| scenario | jwks-cache req/s | express-jwt + jwks-rsa req/s | jose req/s | jwks-cache ÷ express-jwt | jwks-cache ÷ jose | p99 ms: jwks-cache / express-jwt / jose |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | jwks-cache req/s | express-jwt + jwks-rsa req/s | jose req/s | jwks-cache ÷ express-jwt | jwks-cache ÷ jose | p99 ms: jwks-cache / express-jwt / jose | app CPU µs per request: jwks-cache / express-jwt / jose |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const scenario of ['a', 'b', 'c', 'd']) {
     const field = scenario === 'd' ? 'ok' : 'rps';
@@ -295,18 +299,20 @@ async function main() {
     const perRound = (other) => median(results[scenario]['jwks-cache'].map((r, i) => r[field] / Math.max(1e-9, results[scenario][other][i][field])));
     const ratioCell = (other, value) => (value > 0 ? `${perRound(other).toFixed(2)}x` : jc > 0 ? 'only jwks-cache answers 200' : '-');
     const p99 = CONTENDERS.map((c) => ms(med(scenario, c, 'p99'))).join(' / ');
-    out(`| ${SCENARIOS[scenario]}${scenario === 'd' ? ' (200s per second)' : ''} | ${k(jc)} | ${k(ej)} | ${k(jo)} | ${ratioCell('express-jwt', ej)} | ${ratioCell('jose', jo)} | ${p99} |`);
+    const cpuCells = CONTENDERS.map((c) => med(scenario, c, 'appCpuPerRequestUs').toFixed(0)).join(' / ');
+    out(`| ${SCENARIOS[scenario]}${scenario === 'd' ? ' (200s per second)' : ''} | ${k(jc)} | ${k(ej)} | ${k(jo)} | ${ratioCell('express-jwt', ej)} | ${ratioCell('jose', jo)} | ${p99} | ${cpuCells} |`);
   }
   out(
     '',
     `Express alone (the same layers, a middleware on /api that does nothing): ${k(med('a', 'none', 'rps'))} req/s, p99 ${ms(med('a', 'none', 'p99'))} ms: the ceiling of this app, machine and load generator.`,
     '',
     'req/s: responses per second (any status; in d only the 200s, since the others fail there), median of the rounds;',
-    'ratios: the median of the per-round ratios. p99: autocannon\'s 99th percentile latency, median of the rounds.',
+    'ratios: the median of the per-round ratios. p99: autocannon\'s 99th percentile latency, median of the rounds. App CPU per',
+    'request: the app process\'s CPU time (all threads) over the cell divided by its responses, median of the rounds (see below).',
     '',
     '### Every cell',
     '',
-    '| scenario | contender | req/s, median (range) | p50 / p99 ms | answers | JWKS requests during a cell | app CPU per request: all threads / event loop | app / load generator CPU |',
+    '| scenario | contender | req/s, median (range) | p50 / p99 ms | answers | JWKS requests during a cell | app CPU per request: all threads / event loop | CPU used: app / load generator / rest of the machine |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |',
   );
   for (const scenario of ['a', 'b', 'c', 'd']) {
@@ -316,7 +322,7 @@ async function main() {
       const answers = share(cells[0].codes ? sumCounts(cells, 'codes') : sumCounts(cells, 'statuses'));
       const errors = cells.reduce((n, c) => n + c.errors, 0);
       out(
-        `| ${scenario} | ${LABELS[contender]} | ${k(med(scenario, contender, 'rps'))} (${range(cells.map((c) => c.rps))}) | ${ms(med(scenario, contender, 'p50'))} / ${ms(med(scenario, contender, 'p99'))} | ${answers}${errors ? `; ${errors} socket errors or timeouts` : ''} | ${cells.map((c) => c.jwksRequests).join(', ')} | ${med(scenario, contender, 'appCpuPerRequestUs').toFixed(0)} / ${med(scenario, contender, 'loopPerRequestUs').toFixed(0)} µs | ${(100 * med(scenario, contender, 'appCpuShare')).toFixed(0)}% / ${(100 * med(scenario, contender, 'loaderCpuShare')).toFixed(0)}% |`,
+        `| ${scenario} | ${LABELS[contender]} | ${k(med(scenario, contender, 'rps'))} (${range(cells.map((c) => c.rps))}) | ${ms(med(scenario, contender, 'p50'))} / ${ms(med(scenario, contender, 'p99'))} | ${answers}${errors ? `; ${errors} socket errors or timeouts` : ''} | ${cells.map((c) => c.jwksRequests).join(', ')} | ${med(scenario, contender, 'appCpuPerRequestUs').toFixed(0)} / ${med(scenario, contender, 'loopPerRequestUs').toFixed(0)} µs | ${(100 * med(scenario, contender, 'appCpuShare')).toFixed(0)}% / ${(100 * med(scenario, contender, 'loaderCpuShare')).toFixed(0)}% / ${(100 * med(scenario, contender, 'otherCpuShare')).toFixed(0)}% |`,
       );
     }
   }
@@ -325,8 +331,9 @@ async function main() {
     'answers: share of each status over all rounds; in c and d with the `code` of the JSON body of a failure. JWKS requests:',
     'what the issuer saw during each round\'s cell. App CPU per request: the app process\'s user + system CPU time over the cell',
     '(all its threads: the event loop, libuv\'s pool, GC), and the time its event loop was busy (`performance.eventLoopUtilization`),',
-    'each divided by the responses, median of the rounds; app / load generator CPU: the share of one core each used over the cell',
-    '(the load generator is autocannon, in the parent with the idle issuer).',
+    'each divided by the responses, median of the rounds. CPU used: the share of one core each used over the cell (median of the',
+    'rounds): the app, the load generator (autocannon, in the parent with the idle issuer), and every other process on the machine',
+    '(from /proc/stat: the machine\'s busy time less the first two); the machine has 2 cores, 200%.',
     '',
     'One request right after the first round\'s outage cell (status, body):',
     '',
@@ -351,6 +358,17 @@ async function main() {
     begin >= 0 && end > begin ? [previous.slice(0, begin), previous.slice(end + END.length)] : ['# HTTP benchmark: an authenticated Express endpoint\n\n', '\n'];
   writeFileSync(mdPath, `${before}${BEGIN}\n${report}\n${END}${after}`);
   process.exit(0);
+}
+
+/** The machine's busy and total CPU time so far (Linux /proc/stat, in ticks), or null elsewhere. */
+function machineCpu() {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((x, y) => x + y, 0);
+    return { busy: total - ticks[3] - ticks[4], total };
+  } catch {
+    return null;
+  }
 }
 
 function readVersion(name) {
