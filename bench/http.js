@@ -13,9 +13,9 @@
 //   c. b while the JWKS endpoint answers 500, on the warm apps (every cache fresh);
 //   d. b while the JWKS endpoint answers 500 and every cache is past its TTL: each round, a fresh
 //      app per contender with a 1 s cache age, warmed, then the outage, and 1.5 s later the load.
-// The machine has 2 cores: one app runs at a time (the others idle), so the app has one core
-// and autocannon (and the issuer) the other; the contenders run one after another, rotated
-// over ROUNDS rounds, and each cell reports the median of its rounds.
+// The machine has 2 cores: one app is under load at a time (the others idle), sharing the cores
+// with autocannon only; the contenders run one after another, their order rotated over ROUNDS
+// rounds, and each cell reports the median of its rounds, with the app's CPU time per request.
 // Not a test: nothing here asserts a time. Run: node bench/http.js (after make build); it prints
 // the tables and writes them into bench/http.md (between its markers). About 3.7 minutes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,8 @@ if (process.argv[2] === '--app') {
 
 // ---------------------------------------------------------------------------------------------
 // The apps (child processes): `node bench/http.js --app <contender> <defaults|short-ttl> <jwksUri>`.
-// Each tells the parent its port, and answers 'cpu' with its process.cpuUsage().
+// Each tells the parent its port, and answers 'cpu' with its process.cpuUsage() and its event
+// loop's busy time; it exits when the parent goes.
 
 async function serveApp(contender, variant, jwksUri) {
   const { default: express } = await import('express');
@@ -122,7 +123,7 @@ async function main() {
   const signMs = performance.now() - signStarted;
   const oneToken = signer.sign({ sub: 'user-one', aud: AUDIENCE, iat: nowSec(), exp });
 
-  // The apps: one per contender and variant, plus the ceiling.
+  // The apps with default caches, one per contender, and the ceiling; scenario d starts its own.
   const here = fileURLToPath(import.meta.url);
   const apps = new Map();
   async function startApp(contender, variant) {
