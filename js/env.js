@@ -4,7 +4,7 @@
 
 import { createJwksCache } from './cache.js';
 import { JwksArgumentError } from './errors.js';
-import { redisStore } from './stores/redis.js';
+import { closeRedisClient, redisStore } from './stores/redis.js';
 
 const CACHE_TYPES = ['in_memory', 'redis'];
 /** The bounds of verify's options (src/verify_options.rs), for the variables that set them. */
@@ -78,14 +78,14 @@ export async function createJwksCacheFromEnv(env = globalThis.process?.env ?? {}
     cache = createJwksCache(settings);
   } catch (error) {
     // A refused option must not leave the connection open (it would keep the process alive).
-    if (client !== undefined) closeClient(client);
+    if (client !== undefined) closeRedisClient(client);
     throw error;
   }
   if (client !== undefined) {
     const close = cache.close;
     cache.close = () => {
       close();
-      closeClient(client);
+      closeRedisClient(client);
     };
   }
   return cache;
@@ -115,10 +115,6 @@ async function connectRedis(url) {
   await Promise.race([client.connect().catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)))]);
   clearTimeout(timer);
   return client;
-}
-
-function closeClient(client) {
-  Promise.resolve((client.destroy ?? client.disconnect).call(client)).catch(() => {});
 }
 
 function parsedUrl(value) {

@@ -4,3 +4,5 @@ import type { JwksStore } from '../index.js';
 export declare function redisStore(client: unknown): JwksStore;
 /** A shared store on an ioredis client. */
 export declare function ioredisStore(client: unknown): JwksStore;
+/** Closes a node-redis client (v5 `destroy`, v4 `disconnect`), errors ignored. */
+export declare function closeRedisClient(client: unknown): Promise<void>;

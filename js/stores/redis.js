@@ -10,19 +10,14 @@
 /** A store on a connected node-redis client (`createClient({ url })`, then `await client.connect()`). */
 export function redisStore(client) {
   checkClient(client, ['sendCommand', 'duplicate'], 'redisStore takes a node-redis client');
-  const run = (...args) => client.sendCommand(args.map(String));
   return {
-    get: (key) => run('GET', key),
-    set: (key, value, ttlMs) => run('SET', key, value, 'PX', ttlMs),
-    delete: (key) => run('DEL', key),
-    lock: async (key, ttlMs) => (await run('SET', key, '1', 'PX', ttlMs, 'NX')) === 'OK',
-    publish: (channel, message) => run('PUBLISH', channel, message),
+    ...commands((...args) => client.sendCommand(args.map(String))),
     async subscribe(channel, onMessage, signal) {
       const subscriber = client.duplicate();
       // An error event without a listener would end the process; reconnecting (and subscribing
       // again after a reconnection) is the client's job.
       subscriber.on('error', () => {});
-      const close = once(() => Promise.resolve((subscriber.destroy ?? subscriber.disconnect).call(subscriber)).catch(() => {}));
+      const close = once(() => closeRedisClient(subscriber));
       // The cache closing while this still connects (a Redis that is down) ends the connection.
       signal?.addEventListener('abort', close, { once: true });
       try {
@@ -41,13 +36,8 @@ export function redisStore(client) {
 /** A store on an ioredis client (`new Redis(url)`). */
 export function ioredisStore(client) {
   checkClient(client, ['call', 'duplicate'], 'ioredisStore takes an ioredis client');
-  const run = (...args) => client.call(...args.map(String));
   return {
-    get: (key) => run('GET', key),
-    set: (key, value, ttlMs) => run('SET', key, value, 'PX', ttlMs),
-    delete: (key) => run('DEL', key),
-    lock: async (key, ttlMs) => (await run('SET', key, '1', 'PX', ttlMs, 'NX')) === 'OK',
-    publish: (channel, message) => run('PUBLISH', channel, message),
+    ...commands((...args) => client.call(...args.map(String))),
     async subscribe(channel, onMessage, signal) {
       const subscriber = client.duplicate();
       subscriber.on('error', () => {});
@@ -66,6 +56,24 @@ export function ioredisStore(client) {
       return close;
     },
   };
+}
+
+/** The store's commands, through `run(command, ...args)`: the client's generic command call. */
+function commands(run) {
+  return {
+    get: (key) => run('GET', key),
+    set: (key, value, ttlMs) => run('SET', key, value, 'PX', ttlMs),
+    delete: (key) => run('DEL', key),
+    lock: async (key, ttlMs) => (await run('SET', key, '1', 'PX', ttlMs, 'NX')) === 'OK',
+    publish: (channel, message) => run('PUBLISH', channel, message),
+  };
+}
+
+/** Closes a node-redis client (v5 `destroy`, v4 `disconnect`), whatever state it is in. */
+export function closeRedisClient(client) {
+  return Promise.resolve()
+    .then(() => (client.destroy ?? client.disconnect).call(client))
+    .catch(() => {});
 }
 
 /** `action`, run at most once. */
