@@ -11,9 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { bundleWorker } from '../support/workers-bundle.js';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
 import { checkMetrics } from '../support/promtool.js';
 
@@ -21,45 +19,25 @@ const PREFIX = 'jwks-cache:v1:jwks:';
 
 let issuer;
 let mf;
-let bundleDir;
+let bundle;
 /** Directories of persisted KV, removed at the end. */
 const persistDirs = [];
 
 before(async () => {
   issuer = await startJwksServer();
-  bundleDir = mkdtempSync(join(tmpdir(), 'jwks-cache-kv-worker-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./kv-worker.js', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    loader: { '.wasm': 'copy' },
-    outdir: bundleDir,
-    logLevel: 'error',
-  });
+  bundle = await bundleWorker(new URL('./kv-worker.js', import.meta.url));
   mf = await startWorker();
 });
 
 /** A Miniflare running kv-worker.js with the JWKS_KV namespace (in memory, or persisted to `kvPersist`). */
-async function startWorker(kvPersist) {
-  const worker = new Miniflare({
-    modules: true,
-    scriptPath: join(bundleDir, 'kv-worker.js'),
-    modulesRoot: bundleDir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-    kvNamespaces: ['JWKS_KV'],
-    ...(kvPersist === undefined ? {} : { kvPersist }),
-  });
-  await worker.ready;
-  return worker;
+function startWorker(kvPersist) {
+  return bundle.start({ kvNamespaces: ['JWKS_KV'], ...(kvPersist === undefined ? {} : { kvPersist }) });
 }
 
 after(async () => {
   await mf?.dispose();
   await issuer?.close();
-  rmSync(bundleDir, { recursive: true, force: true });
+  bundle?.remove();
   for (const dir of persistDirs) rmSync(dir, { recursive: true, force: true });
 });
 
