@@ -5,6 +5,9 @@ import { readOptions } from './verify.js';
 
 export { createJwksCache, JwksCache } from './cache.js';
 export { decodeJwt } from './decode-jwt.js';
+export { inspectToken } from './inspect-token.js';
+export { describeKeySet, matchKey, loadKeySet } from './key-set-report.js';
+export { explainError } from './explain-error.js';
 export { memoryStore } from './shared-store.js';
 export {
   JwksCacheError,

@@ -157,6 +157,7 @@ export class JwksCache {
     this.verifyJws = this.verifyJws.bind(this);
     this.joseKeyResolver = this.joseKeyResolver.bind(this);
     this.forceRefresh = this.forceRefresh.bind(this);
+    this.discover = this.discover.bind(this);
     this.invalidate = this.invalidate.bind(this);
     this.status = this.status.bind(this);
     this.close = this.close.bind(this);
@@ -306,6 +307,18 @@ export class JwksCache {
   /** The counters as numbers, for adapters (prom-client). */
   metricsSnapshot() {
     return { ...this.#telemetry.snapshot(), entries: this.#views.size };
+  }
+
+  /**
+   * The JWKS URI that OpenID discovery finds for `issuer`, as `verify({ issuer })` uses it (found
+   * once, then renewed in the background).
+   */
+  discover(issuer) {
+    try {
+      return Promise.resolve(this.#discovery.jwksUri(issuer));
+    } catch (error) {
+      return Promise.reject(asPublicError(error));
+    }
   }
 
   /**

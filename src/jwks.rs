@@ -76,17 +76,10 @@ impl KeySet {
     /// Reads the body of a 2xx JWKS response whose `keys` array may hold up to `max_keys`
     /// entries. The whole body is checked first; then only the entries of `keys` are read.
     pub fn from_body(body: &[u8], max_keys: usize) -> Result<KeySet, CacheError> {
-        let start = if body.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
-        let text = strict_json::check(&body[start..], MAX_JSON_DEPTH).map_err(|error| match error {
-            CheckError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
-            CheckError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
-        })?;
-        let Some(entries) = key_entries(text) else {
+        let SetBody { start, text, entries } = SetBody::read(body, max_keys)?;
+        let Some(entries) = entries else {
             return Ok(KeySet::empty(false));
         };
-        if entries.len() > max_keys {
-            return Err(CacheError::TooManyKeys(max_keys));
-        }
 
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
         let mut by_kid: Vec<(String, Vec<usize>)> = Vec::new();
@@ -189,6 +182,31 @@ impl KeySet {
     /// True when no lookup can find anything in the set: no key with a kid, none without.
     pub fn holds_no_key(&self) -> bool {
         self.keys.is_empty() && self.unnamed.is_empty() && self.ambiguous.is_empty()
+    }
+}
+
+/// A JWKS body checked by the rules above, before its entries are read.
+pub struct SetBody<'a> {
+    /// Where the JSON starts in the body (after a byte order mark).
+    pub start: usize,
+    /// The checked JSON text.
+    pub text: &'a str,
+    /// The entries of the `keys` array, as ranges of `text`; None when there is no such array.
+    pub entries: Option<Vec<Range<usize>>>,
+}
+
+impl SetBody<'_> {
+    pub fn read(body: &[u8], max_keys: usize) -> Result<SetBody<'_>, CacheError> {
+        let start = if body.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
+        let text = strict_json::check(&body[start..], MAX_JSON_DEPTH).map_err(|error| match error {
+            CheckError::Invalid(error) => CacheError::InvalidJson(error.to_string()),
+            CheckError::TooDeep => CacheError::NestingTooDeep(MAX_JSON_DEPTH),
+        })?;
+        let entries = key_entries(text);
+        if entries.as_ref().is_some_and(|entries| entries.len() > max_keys) {
+            return Err(CacheError::TooManyKeys(max_keys));
+        }
+        Ok(SetBody { start, text, entries })
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`jws_header`]: the rules of a token's protected header (alg allow-list, crit, b64, kid);
 //! - [`key_usability`]: whether a JWK may verify signatures, and for which algorithms;
 //! - [`claims`]: the claim checks of a token, with the time passed in;
+//! - [`token_findings`], [`key_report`]: what inspecting a token or a set tells a person, by the same rules;
 //! - [`verify_options`]: the options of `verify`, checked (allow-list, claim rules);
 //! - [`error`]: every error with its stable code;
 //! - `wasm` (wasm32 only): the thin binding that hands all of this to the JS layer in `js/`.
@@ -23,6 +24,7 @@ pub mod discovery;
 pub mod error;
 pub mod json_equal;
 pub mod jws_header;
+pub mod key_report;
 pub mod key_usability;
 pub mod json_spans;
 pub mod jwks;
@@ -30,6 +32,7 @@ pub mod refresh_policy;
 pub mod shared_set;
 pub mod strict_json;
 pub mod token;
+pub mod token_findings;
 pub mod verify_options;
 
 #[cfg(target_arch = "wasm32")]

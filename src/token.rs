@@ -178,21 +178,23 @@ const SEXTETS: [u8; 256] = {
     table
 };
 
+/// Base64url without padding, for the tests that build tokens.
+#[cfg(test)]
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut text = String::new();
+    for chunk in bytes.chunks(3) {
+        let bits = chunk.iter().enumerate().fold(0u32, |bits, (i, &byte)| bits | (byte as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            text.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut text = String::new();
-        for chunk in bytes.chunks(3) {
-            let bits = chunk.iter().enumerate().fold(0u32, |bits, (i, &byte)| bits | (byte as u32) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                text.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        text
-    }
 
     fn token(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", encode(header.as_bytes()), encode(payload.as_bytes()), encode(b"sig"))

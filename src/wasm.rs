@@ -23,7 +23,9 @@ use crate::error::CacheError;
 use crate::jws_header::{check_header, Alg, JwsHeader};
 use crate::jwks::MAX_KID_BYTES;
 use crate::shared_set::StoredSet;
+use crate::key_report::key_report;
 use crate::key_usability::{select_key, NoKey};
+use crate::token_findings::token_findings;
 use crate::token::{checked_token, read_compact, read_jws, require_signature, MAX_TOKEN_BYTES};
 use crate::verify_options::{allowed_algorithms, claim_rules, VerifyOptions, MAX_LIST_ENTRIES, MAX_OPTION_BYTES};
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
@@ -355,6 +357,43 @@ pub fn decode_jwt(token: &JsValue) -> Result<Array, JsValue> {
     let text = HostText::read(token, MAX_TOKEN_BYTES);
     let token = checked_token(text.input()).and_then(read_compact).map_err(to_js_error)?;
     Ok(Array::of2(&token.header.into(), &token.payload.into()))
+}
+
+/// `[header, payload, findings]` for `inspectToken`: the texts `decodeJwt` gives, and what
+/// verification would make of the token at `now` ([`token_findings`]), flattened as code, refused,
+/// message for each finding. Throws `{ code, message }` for a token that cannot be read, or a clock
+/// reading that is not a time.
+#[wasm_bindgen(js_name = inspectToken)]
+pub fn inspect_token(token: &JsValue, now: &JsValue) -> Result<Array, JsValue> {
+    let now = checked_clock(number_input(now)).map_err(to_js_error)?;
+    let text = HostText::read(token, MAX_TOKEN_BYTES);
+    let token = checked_token(text.input()).and_then(read_compact).map_err(to_js_error)?;
+    let findings = Array::new();
+    for finding in token_findings(&token, now) {
+        findings.push(&finding.code.into());
+        findings.push(&finding.refused.into());
+        findings.push(&finding.message.into());
+    }
+    Ok(Array::of3(&token.header.into(), &token.payload.into(), &findings))
+}
+
+/// `[isJwkSet, entries]` for `describeKeySet`: each entry of the body's `keys` array as the cache
+/// reads it ([`key_report`]), flattened as index, start, end, verifies (the bit set of algorithms),
+/// why ignored (or undefined). The host reads each entry's members (its kid too) from those bytes,
+/// as it builds the keys of a cached set. Throws `{ code, message }` as a response
+/// with this body would fail.
+#[wasm_bindgen(js_name = describeKeySet)]
+pub fn describe_key_set(body: &[u8], max_keys: usize) -> Result<Array, JsValue> {
+    let (is_jwk_set, reports) = key_report(body, max_keys).map_err(to_js_error)?;
+    let entries = Array::new();
+    for report in reports {
+        entries.push(&(report.index as u32).into());
+        entries.push(&(report.span.start as u32).into());
+        entries.push(&(report.span.end as u32).into());
+        entries.push(&report.verifies.0.into());
+        entries.push(&report.ignored.map_or(JsValue::UNDEFINED, Into::into));
+    }
+    Ok(Array::of2(&is_jwk_set.into(), &entries))
 }
 
 /// [`CacheCore::read_token`] for a JWS whose payload is any bytes (`verifyJws`): the payload
