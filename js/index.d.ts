@@ -245,6 +245,8 @@ export interface JwksCache {
    * failures back off.
    */
   forceRefresh(jwksUri: string): Promise<void>;
+  /** The JWKS URI OpenID discovery finds for `issuer`, as `verify({ issuer })` uses it. */
+  discover(issuer: string): Promise<string>;
   /**
    * Forgets the set at `jwksUri` (the next lookup fetches it; the backoff of failing fetches stays); with a shared
    * store, there too and in the other instances. Resolves false when that shared part failed
@@ -356,3 +358,75 @@ export declare function decodeJwt(token: string): {
   header: { readonly alg?: unknown; readonly kid?: unknown; readonly typ?: unknown; readonly [member: string]: unknown };
   payload: { readonly [claim: string]: unknown };
 };
+
+/** What verification would make of a token, told before any key is looked up (`inspectToken`). */
+export interface TokenFinding {
+  /** A verification error's code when `refused`; else `KID_MISSING`, `HEADER_KEY_IGNORED` or `ISS_MISSING`. */
+  code: string;
+  /** Whether verification with the default options refuses the token for this. */
+  refused: boolean;
+  message: string;
+}
+
+/** A time claim (`exp`, `nbf`, `iat`) in words, judged at the inspection's `now`. */
+export interface TokenTime {
+  claim: 'exp' | 'nbf' | 'iat';
+  value: unknown;
+  /** ISO 8601, when the value is a NumericDate verification accepts. */
+  date: string | null;
+  /** `expires in 4 min`, `expired 2 h ago`, `not valid before ... (in 3 h)`, `issued 5 min ago`... */
+  text: string;
+  /** Whether verification refuses the token for this claim at that time. */
+  problem: boolean;
+}
+
+/**
+ * A token's header, payload, time claims in words and findings, **not verified**: for people
+ * debugging auth. @throws {JwtError} `ERR_JWT_MALFORMED` for a token that cannot be read
+ */
+export declare function inspectToken(token: string, options?: { now?: number }): {
+  header: { readonly [member: string]: unknown };
+  payload: { readonly [claim: string]: unknown };
+  times: TokenTime[];
+  findings: TokenFinding[];
+};
+
+/** One entry of a set's `keys` array, as the cache reads it. */
+export interface KeySetEntry {
+  index: number;
+  kid: string | null;
+  kty: string | null;
+  alg: string | null;
+  use: string | null;
+  crv: string | null;
+  /** The RSA modulus size. */
+  bits: number | null;
+  /** What it may verify; empty when ignored. */
+  algorithms: JwsAlgorithm[];
+  /** Why the cache ignores it, or null. */
+  ignored: string | null;
+}
+
+export interface KeySetReport {
+  /** False for a JSON body without a `keys` array. */
+  isJwkSet: boolean;
+  entries: KeySetEntry[];
+}
+
+/** Each entry of a JWKS body as the cache reads it. @throws {JwksResponseError} as a response with this body would fail */
+export declare function describeKeySet(body: string | Uint8Array, options?: { maxKeys?: number }): KeySetReport;
+
+/** The entry a token's header selects, as verification selects it, or null. */
+export declare function matchKey(keySet: KeySetReport, header: { readonly [member: string]: unknown }): KeySetEntry | null;
+
+/**
+ * Finds (by OpenID discovery from `issuer`, or at `jwksUri`) and fetches a key set through a new
+ * cache, which it returns holding the set (close it when done). Rejects with the cache's errors.
+ */
+export declare function loadKeySet(
+  source: { jwksUri: string; issuer?: undefined } | { issuer: string; jwksUri?: undefined },
+  cacheOptions?: JwksCacheOptions,
+): Promise<{ jwksUri: string; issuer?: string; cache: JwksCache; keySet: KeySetReport }>;
+
+/** A sentence that says what to fix for an error of this package (by its `code`). */
+export declare function explainError(error: unknown): string;

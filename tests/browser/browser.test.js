@@ -191,7 +191,7 @@ test('the collectors see console warnings and page errors (so that the last test
 
 test('the page imports the package by its bare name, and compiles the wasm by streaming', TEST, async () => {
   const harness = await page.evaluate(() => ({ exports: window.jwksHarness.exports, secure: window.isSecureContext, origin: location.origin }));
-  assert.deepEqual(harness.exports, ['JwksArgumentError', 'JwksCache', 'JwksCacheError', 'JwksFetchError', 'JwksResponseError', 'JwtError', 'createJwksCache', 'decodeJwt', 'memoryStore', 'verifyToken']);
+  assert.deepEqual(harness.exports, ['JwksArgumentError', 'JwksCache', 'JwksCacheError', 'JwksFetchError', 'JwksResponseError', 'JwtError', 'createJwksCache', 'decodeJwt', 'describeKeySet', 'explainError', 'inspectToken', 'loadKeySet', 'matchKey', 'memoryStore', 'verifyToken']);
   assert.equal(harness.secure, true);
   assert.equal(harness.origin, site.origin);
   assert.notEqual(site.origin, issuer.origin, 'the issuer is another origin');

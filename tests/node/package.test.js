@@ -35,8 +35,8 @@ after(async () => {
 test('the tarball holds the runtime entries, the wasm, the types and nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'decode-jwt.js', 'discovery.js', 'env.js', 'errors.js', 'fetch-jwks.js',
-    'index.d.ts', 'key-views.js', 'middleware/bearer-auth.d.ts', 'middleware/bearer-auth.js', 'middleware/express.d.ts', 'middleware/express.js',
+    'LICENSE', 'README.md', 'api.js', 'browser.js', 'cache.js', 'cli.js', 'decode-jwt.js', 'discovery.js', 'env.js', 'errors.js', 'explain-error.js',
+    'fetch-jwks.js', 'index.d.ts', 'inspect-token.js', 'key-set-report.js', 'key-views.js', 'middleware/bearer-auth.d.ts', 'middleware/bearer-auth.js', 'middleware/express.d.ts', 'middleware/express.js',
     'middleware/fastify.d.ts', 'middleware/fastify.js', 'middleware/hono.d.ts', 'middleware/hono.js',
     'node.js', 'package.json', 'prom-client.d.ts', 'prom-client.js', 'shared-store.js', 'signatures-node.js',
     'signatures-subtle.js', 'signatures.js', 'stores/redis.d.ts', 'stores/redis.js', 'stores/workers-kv.d.ts', 'stores/workers-kv.js',

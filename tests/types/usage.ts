@@ -9,6 +9,11 @@ import {
   JwtError,
   decodeJwt,
   verifyToken,
+  inspectToken,
+  describeKeySet,
+  matchKey,
+  loadKeySet,
+  explainError,
   type Jwk,
   type VerifyOptions,
   type VerifyResult,
@@ -85,4 +90,18 @@ cache.verify('t', { jwksUri: 'https://issuer.example/jwks', currentDate: 1700000
 
 export function rejected(error: unknown): boolean {
   return error instanceof JwtError && (error.code === 'ERR_JWS_SIGNATURE_INVALID' || error.code === 'ERR_JWT_EXPIRED');
+}
+
+export async function inspect(token: string, uri: string): Promise<string> {
+  const { header, times, findings } = inspectToken(token, { now: Date.now() });
+  const refused: boolean[] = findings.map((finding) => finding.refused);
+  // @ts-expect-error now is a number of milliseconds
+  inspectToken(token, { now: new Date() });
+  const { cache: holding, keySet } = await loadKeySet({ jwksUri: uri }, { timeoutMs: 2000 });
+  // @ts-expect-error a JWKS URI or an issuer, not both
+  await loadKeySet({ jwksUri: uri, issuer: uri });
+  const entry = matchKey(keySet, header) ?? describeKeySet('{"keys":[]}').entries[0];
+  const jwksUri: string = await holding.discover('https://issuer.example');
+  holding.close();
+  return `${times[0]?.text} ${refused.length} ${entry?.algorithms.join()} ${jwksUri} ${explainError(new Error('x'))}`;
 }
