@@ -4,11 +4,15 @@
 #   make bench  hit path and cold herd, side by side with jose, jwks-rsa and get-jwks; worst-case cost of one response;
 #               verify ops/s per algorithm beside jose, jwks-rsa + jsonwebtoken and raw node:crypto, and in workerd;
 #               resilience (flood of unknown kids, rotations, issuer outage) beside jose, jwks-rsa and get-jwks
+#   make inspector  build, then serve the token inspector page (inspector/) on 127.0.0.1 beside a sample issuer
 #   make fuzz   cargo fuzz on reading a JWKS body, then a token (FUZZ_SECONDS each, default 120)
-.PHONY: demo test bench fuzz build tools tools-test
+.PHONY: demo test bench fuzz build tools tools-test inspector
 
 demo: build
 	node examples/demo.js
+
+inspector: build
+	node scripts/inspector.js
 
 test: tools-test build
 	cargo test --locked
