@@ -32,6 +32,11 @@ const ADVICE = {
 
 /** A sentence that says what to fix for `error` (anything with a `code`), or a general one. */
 export function explainError(error) {
-  const code = error !== null && typeof error === 'object' ? error.code : undefined;
-  return (typeof code === 'string' && Object.hasOwn(ADVICE, code) ? ADVICE[code] : undefined) ?? 'An unexpected error: see its message.';
+  let code;
+  try {
+    code = error !== null && typeof error === 'object' ? error.code : undefined;
+  } catch {
+    // A getter that throws: an error of no code.
+  }
+  return typeof code === 'string' && Object.hasOwn(ADVICE, code) ? ADVICE[code] : 'An unexpected error: see its message.';
 }

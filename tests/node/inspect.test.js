@@ -251,5 +251,5 @@ test('explainError has a sentence for every documented code, and one for anythin
     assert.notEqual(sentence, general, code);
     assert.match(sentence, /^[A-Z].+\.$/, code);
   }
-  for (const odd of [null, undefined, 'ERR_JWT_EXPIRED', { code: 'toString' }, { code: '__proto__' }]) assert.equal(explainError(odd), general);
+  for (const odd of [null, undefined, 'ERR_JWT_EXPIRED', { code: 'toString' }, { code: '__proto__' }, { get code() { throw new Error('x'); } }]) assert.equal(explainError(odd), general);
 });
