@@ -80,7 +80,8 @@ export function matchKey(keySet, header) {
  * the cache's errors; resolves to the URI, the cache that fetched it (for `verify`; close it when
  * done) and the set described.
  * @param {{ jwksUri?: string, issuer?: string }} source
- * @param {object} [cacheOptions] options of the cache that fetches it (its `fetch`, `timeoutMs`...)
+ * @param {object} [cacheOptions] options of the cache that fetches it (its `fetch`, `timeoutMs`...;
+ *   a `store` is not used)
  */
 export async function loadKeySet(source, cacheOptions = {}) {
   const { jwksUri: given, issuer } = source ?? {};
@@ -96,7 +97,8 @@ export async function loadKeySet(source, cacheOptions = {}) {
     if (input === jwksUri && response.ok) fetched = response.clone();
     return response;
   };
-  const cache = createJwksCache({ ...cacheOptions, fetch: keepingBody });
+  // Never with a store: the set described is the one the issuer serves now, and fetched here.
+  const cache = createJwksCache({ ...cacheOptions, store: undefined, fetch: keepingBody });
   try {
     jwksUri = given ?? (await cache.discover(issuer));
     await cache.forceRefresh(jwksUri);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   createJwksCache,
+  memoryStore,
   inspectToken,
   decodeJwt,
   describeKeySet,
@@ -205,6 +206,14 @@ test('loadKeySet fetches a set by the cache rules, once, and its cache verifies 
   assert.ok(payload.exp);
   assert.equal(issuer.jwksRequests, 1, 'one request for the description and the verification');
   cache.close();
+  // A store is left out: each load describes what the issuer serves, fetched for it.
+  const store = memoryStore();
+  const first = await loadKeySet({ jwksUri: issuer.jwksUri }, { store });
+  const second = await loadKeySet({ jwksUri: issuer.jwksUri }, { store });
+  assert.equal(second.keySet.entries.length, 2);
+  assert.equal(issuer.jwksRequests, 3);
+  first.cache.close();
+  second.cache.close();
 });
 
 test('loadKeySet rejects with the cache errors: status, garbage, redirect, refused URI, bad arguments', async () => {
