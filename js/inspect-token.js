@@ -50,11 +50,13 @@ function describeTime(claim, value, now) {
 export function relative(deltaMs) {
   const seconds = Math.round(Math.abs(deltaMs) / 1000);
   if (seconds === 0) return 'now';
+  // A unit is used from one whole of it, and up to where it would round to the next unit's one
+  // (59 min 40 s is "1 h", not "60 min").
   const span =
     seconds < 60 ? `${seconds} s`
-    : seconds < 3600 ? `${Math.round(seconds / 60)} min`
-    : seconds < 48 * 3600 ? `${Math.round(seconds / 3600)} h`
-    : seconds < 730 * 86400 ? `${Math.round(seconds / 86400)} days`
+    : seconds < 59.5 * 60 ? `${Math.round(seconds / 60)} min`
+    : seconds < 47.5 * 3600 ? `${Math.round(seconds / 3600)} h`
+    : seconds < 729.5 * 86400 ? `${Math.round(seconds / 86400)} days`
     : `${Math.round(seconds / (365.25 * 86400))} years`;
   return deltaMs > 0 ? `in ${span}` : `${span} ago`;
 }

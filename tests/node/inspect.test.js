@@ -262,3 +262,12 @@ test('explainError has a sentence for every documented code, and one for anythin
   }
   for (const odd of [null, undefined, 'ERR_JWT_EXPIRED', { code: 'toString' }, { code: '__proto__' }, { get code() { throw new Error('x'); } }]) assert.equal(explainError(odd), general);
 });
+
+test('time claims read in the unit a person would say', () => {
+  const expires = (seconds) => inspectToken(signer.sign({ exp: NOW_SEC + seconds }), { now: NOW }).times[0].text;
+  assert.deepEqual(
+    [0.4, 59, 60, 1800, 3569, 3570, 3600, 47 * 3600, 48 * 3600, 3 * 365 * 86400].map((s) => expires(Math.round(s))),
+    ['expired now', 'expires in 59 s', 'expires in 1 min', 'expires in 30 min', 'expires in 59 min', 'expires in 1 h', 'expires in 1 h', 'expires in 47 h', 'expires in 2 days', 'expires in 3 years'],
+  );
+  assert.equal(inspectToken(signer.sign({ exp: NOW_SEC - 90 }), { now: NOW }).times[0].text, 'expired 2 min ago');
+});
