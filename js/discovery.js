@@ -8,7 +8,7 @@
 // so that a down issuer is not asked on every call.
 
 import { fetchJwks } from './fetch-jwks.js';
-import { asPublicError } from './errors.js';
+import { asPublicError, describe, isCoreError } from './errors.js';
 
 /** How long a discovered JWKS URI is used before the document is fetched again. */
 export const DISCOVERY_TTL_MS = 60 * 60 * 1000;
@@ -65,11 +65,23 @@ export class Discovery {
     try {
       const uri = core.discoveryUri(issuer);
       const outcome = await fetchJwks(this.#host.fetch, uri, { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#host.quirks });
-      if (outcome.failed !== undefined || outcome.status < 200 || outcome.status > 299) {
-        const why = outcome.failed ?? `HTTP status ${outcome.status}`;
-        throw { code: 'ERR_OIDC_DISCOVERY_INVALID', message: `OpenID discovery failed: ${uri} answered ${why}` };
+      // `reason` says what failed without the message having to be read: 'network', 'timeout',
+      // 'too-large', 'redirect', 'status' (with `status`) or 'document'.
+      const failed = (reason, why, status) => ({
+        code: 'ERR_OIDC_DISCOVERY_INVALID',
+        message: `OpenID discovery failed: ${describe(uri)} ${why}`,
+        reason,
+        uri,
+        status,
+      });
+      if (outcome.failed !== undefined) throw failed(outcome.failed, `answered ${outcome.failed}${outcome.detail ? ` (${outcome.detail})` : ''}`);
+      if (outcome.status < 200 || outcome.status > 299) throw failed('status', `answered HTTP status ${outcome.status}`, outcome.status);
+      let jwksUri;
+      try {
+        jwksUri = core.discoveredJwksUri(outcome.body, issuer);
+      } catch (refused) {
+        throw isCoreError(refused) ? { ...refused, reason: 'document', uri } : refused;
       }
-      const jwksUri = core.discoveredJwksUri(outcome.body, issuer);
       this.#remember(issuer, { jwksUri, until: this.#host.now() + DISCOVERY_TTL_MS });
       return jwksUri;
     } catch (thrown) {

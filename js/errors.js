@@ -73,7 +73,10 @@ export function isCoreError(thrown) {
 export function toPublicError(raw) {
   const Class = CLASS_OF_CODE[raw.code] ?? JwksCacheError;
   if (Class === JwksFetchError) return new JwksFetchError(raw.code, raw.message, raw.status);
-  return new Class(raw.code, raw.message, raw.cause === undefined ? undefined : { cause: raw.cause });
+  const error = new Class(raw.code, raw.message, raw.cause === undefined ? undefined : { cause: raw.cause });
+  // What a discovery failure adds (discovery.js): why, which URL, and the status it answered.
+  if (raw.reason !== undefined) Object.assign(error, { reason: raw.reason, uri: raw.uri, ...(raw.status === undefined ? {} : { status: raw.status }) });
+  return error;
 }
 
 /** What to throw for something a synchronous core call threw: its public error, or the thing itself. */

@@ -17,7 +17,12 @@ const MAX_NUMERIC_DATE = 8.64e12;
  */
 export function inspectToken(token, options = {}) {
   if (options === null || typeof options !== 'object') throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
-  const now = options.now ?? Date.now();
+  let now;
+  try {
+    now = options.now ?? Date.now();
+  } catch (cause) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+  }
   const [headerText, payloadText, flat] = inCore(() => readToken(token, now));
   const findings = [];
   for (let at = 0; at < flat.length; at += 3) findings.push({ code: flat[at], refused: flat[at + 1], message: flat[at + 2] });

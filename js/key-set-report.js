@@ -22,7 +22,12 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  *   ignored: string | null }> }}
  */
 export function describeKeySet(body, options = {}) {
-  const maxKeys = options?.maxKeys ?? 100;
+  let maxKeys;
+  try {
+    maxKeys = options?.maxKeys ?? 100;
+  } catch (cause) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
+  }
   if (!(Number.isInteger(maxKeys) && maxKeys >= 1 && maxKeys <= 1000)) {
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: maxKeys must be a whole number from 1 to 1000');
   }
@@ -66,6 +71,7 @@ function modulusBits(n) {
  * single usable entry that verifies its `alg`. Null when none is.
  */
 export function matchKey(keySet, header) {
+  if (!Array.isArray(keySet?.entries)) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: matchKey takes what describeKeySet returned');
   const kid = typeof header?.kid === 'string' ? header.kid : undefined;
   if (kid !== undefined) {
     const named = keySet.entries.filter((entry) => entry.kid === kid);
@@ -77,35 +83,66 @@ export function matchKey(keySet, header) {
 
 /**
  * Finds and fetches a key set: `{ jwksUri }`, or `{ issuer }` for OpenID discovery. Rejects with
- * the cache's errors; resolves to the URI, the cache that fetched it (for `verify`; close it when
- * done) and the set described.
+ * the cache's errors, each carrying `uri`, the URL that failed; resolves to the URI, the cache
+ * that fetched it (for `verify`; close it when done) and the set described.
  * @param {{ jwksUri?: string, issuer?: string }} source
  * @param {object} [cacheOptions] options of the cache that fetches it (its `fetch`, `timeoutMs`...;
  *   a `store` is not used)
  */
 export async function loadKeySet(source, cacheOptions = {}) {
-  const { jwksUri: given, issuer } = source ?? {};
-  if ((given === undefined) === (issuer === undefined)) {
+  let given, issuer, options;
+  try {
+    ({ jwksUri: given, issuer } = source);
+    options = { ...cacheOptions };
+  } catch (cause) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: loadKeySet takes { jwksUri } or { issuer }, and an options object', { cause });
+  }
+  if ((given === undefined) === (issuer === undefined) || cacheOptions === null) {
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: give loadKeySet a jwksUri or an issuer');
   }
-  const fetchImpl = cacheOptions.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  if (typeof fetchImpl !== 'function') throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: fetch must be a function');
   let jwksUri;
-  let fetched;
-  // The cache reads the body with its bounds; a copy of what it accepted is described here.
-  const keepingBody = async (input, init) => {
+  let received;
+  // The bytes the cache reads of the JWKS response are recorded as they pass, so that the set
+  // described is exactly the one it accepted; a response it stops reading (too large, timed out)
+  // is cancelled through, and its connection released, as without the recording.
+  const recording = async (input, init) => {
     const response = await fetchImpl(input, init);
-    if (input === jwksUri && response.ok) fetched = response.clone();
-    return response;
+    if (input !== jwksUri || !(response?.status >= 200 && response.status <= 299) || !(response.body instanceof ReadableStream)) return response;
+    const chunks = [];
+    received = chunks;
+    const record = new TransformStream({
+      transform(chunk, controller) {
+        if (ArrayBuffer.isView(chunk)) chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(record), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
   // Never with a store: the set described is the one the issuer serves now, and fetched here.
-  const cache = createJwksCache({ ...cacheOptions, store: undefined, fetch: keepingBody });
+  const cache = createJwksCache({ ...options, store: undefined, fetch: recording });
   try {
     jwksUri = given ?? (await cache.discover(issuer));
     await cache.forceRefresh(jwksUri);
-    const body = new Uint8Array(await fetched.arrayBuffer());
-    return { jwksUri, ...(issuer === undefined ? {} : { issuer }), cache, keySet: describeKeySet(body, { maxKeys: cacheOptions.maxKeys }) };
+    if (received === undefined) {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: loadKeySet needs a fetch whose responses have a body stream');
+    }
+    const keySet = describeKeySet(concat(received), { maxKeys: options.maxKeys });
+    return { jwksUri, ...(issuer === undefined ? {} : { issuer }), cache, keySet };
   } catch (error) {
     cache.close();
+    if (error instanceof Error && error.uri === undefined && jwksUri !== undefined) error.uri = jwksUri;
     throw error;
   }
+}
+
+function concat(chunks) {
+  const body = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
 }

@@ -5,6 +5,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import {
   createJwksCache,
   memoryStore,
@@ -270,4 +271,62 @@ test('time claims read in the unit a person would say', () => {
     ['expired now', 'expires in 59 s', 'expires in 1 min', 'expires in 30 min', 'expires in 59 min', 'expires in 1 h', 'expires in 1 h', 'expires in 47 h', 'expires in 2 days', 'expires in 3 years'],
   );
   assert.equal(inspectToken(signer.sign({ exp: NOW_SEC - 90 }), { now: NOW }).times[0].text, 'expired 2 min ago');
+});
+
+test('loadKeySet releases the connection of a response the cache stops reading (no copy holds it)', async () => {
+  const sockets = new Set();
+  const endless = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"keys":[],"pad":"');
+    const pump = setInterval(() => res.write('x'.repeat(16384)), 2);
+    res.on('close', () => clearInterval(pump));
+  });
+  endless.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => endless.listen(0, '127.0.0.1', resolve));
+  try {
+    const jwksUri = `http://127.0.0.1:${endless.address().port}/jwks`;
+    for (let round = 0; round < 8; round++) {
+      await assert.rejects(loadKeySet({ jwksUri }, { maxRetries: 0, maxResponseBytes: 65536 }), (e) => e.code === 'ERR_JWKS_RESPONSE_TOO_LARGE' && e.uri === jwksUri);
+    }
+    // The cache alone keeps at most a couple of sockets in its pool; a copy of each body kept them
+    // all open (8 here) until garbage collection.
+    assert.ok(sockets.size <= 2, `${sockets.size} connections still open`);
+  } finally {
+    endless.closeAllConnections();
+    await new Promise((resolve) => endless.close(resolve));
+  }
+});
+
+test('discovery failures say why and where, without the message having to be read', async () => {
+  const op = await startOidcIssuer();
+  try {
+    const down = 'http://127.0.0.1:1';
+    await assert.rejects(loadKeySet({ issuer: down }, { maxRetries: 0 }), (e) => e.code === 'ERR_OIDC_DISCOVERY_INVALID' && e.reason === 'network' && e.uri === `${down}/.well-known/openid-configuration`);
+    await assert.rejects(loadKeySet({ issuer: `${op.issuer}/network` }, { maxRetries: 0 }), (e) => e.reason === 'status' && e.status === 404);
+    // A document for another issuer (a trailing slash): read, and refused.
+    await assert.rejects(loadKeySet({ issuer: `${op.issuer}/` }, { maxRetries: 0 }), (e) => e.reason === 'document' && e.uri === `${op.issuer}/.well-known/openid-configuration`);
+    issuer.behave('status', 503);
+    await assert.rejects(loadKeySet({ jwksUri: issuer.jwksUri }, { maxRetries: 0 }), (e) => e.code === 'ERR_JWKS_HTTP_STATUS' && e.reason === undefined && e.uri === issuer.jwksUri);
+    const long = `https://${'a'.repeat(3000)}.example`;
+    await assert.rejects(loadKeySet({ issuer: long }, { maxRetries: 0, fetch: () => Promise.reject(new Error('no')) }), (e) => e.message.length < 400);
+  } finally {
+    await op.close();
+  }
+});
+
+test('odd arguments get coded errors, never a crash', async () => {
+  const hostile = new Proxy({}, { get() { throw new Error('trap'); } });
+  const token = signer.sign({ exp: NOW_SEC + 60 });
+  assert.throws(() => inspectToken(token, hostile), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => describeKeySet('{"keys":[]}', hostile), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => matchKey(null, {}), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => matchKey({}, {}), { code: 'ERR_INVALID_OPTION' });
+  await assert.rejects(loadKeySet(hostile), { code: 'ERR_INVALID_OPTION' });
+  await assert.rejects(loadKeySet({ jwksUri: issuer.jwksUri }, null), { code: 'ERR_INVALID_OPTION' });
+  // A custom fetch whose responses have no body stream: the cache reads them, the set cannot be shown.
+  const bare = async () => ({ status: 200, ok: true, headers: new Headers(), arrayBuffer: async () => new TextEncoder().encode('{"keys":[]}').buffer });
+  await assert.rejects(loadKeySet({ jwksUri: issuer.jwksUri }, { fetch: bare }), { code: 'ERR_INVALID_OPTION' });
 });
