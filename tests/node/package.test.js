@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startJwksServer } from '../support/jwks-server.js';
+import { makeSigner, nowSec } from '../support/signer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,4 +85,26 @@ test('the package.json routes each runtime to the entry it can load', () => {
     browser: './browser.js',
     default: './browser.js',
   });
+});
+
+test('npx jwks-cache: the installed command line inspects and verifies a token', async () => {
+  const manifest = JSON.parse(readFileSync(join(project, 'node_modules/jwks-cache/package.json'), 'utf8'));
+  assert.deepEqual(manifest.bin, { 'jwks-cache': './cli.js' });
+  const keys = await startJwksServer({ keyCount: 0 });
+  try {
+    const signer = makeSigner('ES256', { kid: 'npx-key' });
+    keys.setKeys([signer.jwk]);
+    const token = signer.sign({ sub: 'npx-user', exp: nowSec() + 600 });
+    // `--` keeps npx from reading the command's options (npx --version would print npm's).
+    const npx = (...args) => runAsync('npx', ['--no', '--', 'jwks-cache', ...args], project);
+    const inspected = JSON.parse(await npx('inspect', token, '--json'));
+    assert.deepEqual(inspected.header, { alg: 'ES256', kid: 'npx-key' });
+    assert.equal(inspected.payload.sub, 'npx-user');
+    const verified = JSON.parse(await npx('verify', token, '--jwks-uri', keys.jwksUri, '--json'));
+    assert.equal(verified.valid, true);
+    assert.equal((await npx('--version')).trim(), packed.version);
+    await assert.rejects(npx('inspect', 'not-a-token'), (error) => error.code === 1 && /ERR_JWT_MALFORMED/.test(error.stderr));
+  } finally {
+    await keys.close();
+  }
 });

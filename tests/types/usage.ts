@@ -92,7 +92,7 @@ export function rejected(error: unknown): boolean {
   return error instanceof JwtError && (error.code === 'ERR_JWS_SIGNATURE_INVALID' || error.code === 'ERR_JWT_EXPIRED');
 }
 
-export async function inspect(token: string, uri: string): Promise<string> {
+export async function inspectAndLoad(token: string, uri: string): Promise<string> {
   const { header, times, findings } = inspectToken(token, { now: Date.now() });
   const refused: boolean[] = findings.map((finding) => finding.refused);
   // @ts-expect-error now is a number of milliseconds
