@@ -159,6 +159,9 @@ async function main(argv) {
   }
 }
 
+/** The most of standard input read: a token is at most 16 KiB. */
+const MAX_STDIN_BYTES = 64 * 1024;
+
 /** The token argument: itself, or standard input for '-'; trimmed, without "Bearer ". */
 async function readToken(args) {
   if (args.length === 0) throw new UsageError('missing the token (or - to read it from standard input)');
@@ -166,9 +169,17 @@ async function readToken(args) {
   let text = args[0];
   if (text === '-') {
     if (process.stdin.isTTY) process.stderr.write('Paste the token, then press Ctrl-D:\n');
+    // Read up to a bound, never all of it: `cat /dev/zero | jwks-cache inspect -` must end. What
+    // is past a token's 16 KiB (with room for "Bearer " and whitespace) is refused as too long.
     const chunks = [];
-    for await (const chunk of process.stdin) chunks.push(chunk);
-    text = Buffer.concat(chunks).toString('utf8');
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > MAX_STDIN_BYTES) break;
+    }
+    process.stdin.destroy();
+    text = Buffer.concat(chunks).subarray(0, MAX_STDIN_BYTES + 1).toString('utf8');
   }
   text = text.trim().replace(/^Bearer\s+/i, '');
   if (text === '') throw new UsageError(args[0] === '-' ? 'no token on standard input' : 'the token is empty');

@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { explainError } from 'jwks-cache';
@@ -407,4 +407,24 @@ test('--help, <command> --help, help <command> and --version', async () => {
   const version = await cli(['--version']);
   assertExit(version, 0);
   assert.equal(version.stdout, `${VERSION}\n`);
+});
+
+test('standard input is read up to a bound: an endless stream is refused as too long, not read to the end', async () => {
+  const child = spawn(process.execPath, [CLI, 'inspect', '-'], { env: childEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdin.on('error', () => {}); // the CLI stops reading: EPIPE is expected
+  const block = Buffer.alloc(64 * 1024, 'a');
+  let written = 0;
+  const pump = () => {
+    while (child.stdin.writable && written < 1024 ** 3) {
+      written += block.length;
+      if (!child.stdin.write(block)) return void child.stdin.once('drain', pump);
+    }
+  };
+  pump();
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /ERR_JWT_MALFORMED/);
+  assert.ok(written < 64 * 1024 ** 2, `${written} bytes were taken before the CLI stopped`);
 });
