@@ -1,8 +1,9 @@
 // The token inspector (inspector/, assembled by scripts/inspector.js into build/inspector/) in
 // Debian's Chromium, driven by playwright-core. The page is served by the script's own static
 // server; the issuers it reads are on other loopback origins (CORS in play): one with CORS
-// headers, one without, one whose JWKS alone lacks them, and a port where nothing listens. Tokens
-// are signed in Node. Each case asserts what the page shows: the verdict, its colour, the error
+// headers, one without, one whose JWKS alone lacks them, and a port where nothing listens; some
+// tests start servers of their own (startServer: broken responses, 127.0.0.2 and [::1] that the
+// page's policy does not let it reach, slow answers, lookalike kids). Tokens are signed in Node. Each case asserts what the page shows: the verdict, its colour, the error
 // code and the sentence that says what to fix, the key the token selects and the rest of the set.
 // Throughout, every request the pages make is recorded (only the page's own files, discovery
 // documents and key sets may be asked for, and no URL may carry a token), and so is the console
@@ -194,6 +195,59 @@ function assertRefused(shown, code) {
 }
 
 const claims = (extra = {}) => ({ iss: issuer.origin, sub: 'alice', aud: 'api://inspector-tests', iat: nowSec() - 60, exp: nowSec() + 240, ...extra });
+
+/** What the page says when a server answered but the page could not read the response. */
+const corsExplanation = (origin, url) =>
+  `${origin} answered, but this page could not read the response from ${url}. Most often that is CORS: the response has no Access-Control-Allow-Origin header, or one that names another origin, so the browser withholds it from this page. Otherwise the response broke off on the way (a connection cut mid-body, a corrupt compressed body). Check that it sends “Access-Control-Allow-Origin: *” (the discovery document and the JWKS are public; servers that verify tokens are not affected) and that it serves a whole response; this browser’s console says which it was.`;
+
+/** Origins of the servers tests start with startServer: their discovery documents and key sets may be asked for. */
+const testServers = new Set();
+
+/**
+ * A loopback server whose answers a test writes: `routes` maps a path to (req, res, origin) => void
+ * (other paths: 404). Records each request as { path, aborted } (aborted: the client closed it
+ * before the answer was complete). Resolves to { origin, seen, close() }.
+ */
+async function startServer(routes, { host = '127.0.0.1' } = {}) {
+  const seen = [];
+  let origin;
+  const server = http.createServer((req, res) => {
+    const entry = { path: new URL(req.url, 'http://x').pathname, aborted: false };
+    seen.push(entry);
+    res.on('close', () => void (entry.aborted = !res.writableFinished));
+    const route = routes[entry.path];
+    if (route === undefined) return void res.writeHead(404, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' }).end('not found');
+    route(req, res, origin);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address();
+  origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+  testServers.add(origin);
+  return {
+    origin,
+    seen,
+    requestsTo: (path) => seen.filter((r) => r.path === path).length,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A route answering JSON (`value`, or what a function of the origin gives), with CORS by default. */
+const json = (value, { cors = '*', status = 200, delayMs = 0 } = {}) => (req, res, origin) => {
+  const answer = () => {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', ...(cors ? { 'access-control-allow-origin': cors } : {}) });
+    res.end(JSON.stringify(typeof value === 'function' ? value(origin) : value));
+  };
+  if (delayMs > 0) setTimeout(answer, delayMs);
+  else answer();
+};
+const discoveryOf = (origin) => ({ issuer: origin, jwks_uri: origin + JWKS_PATH });
 
 before(
   async () => {
@@ -439,19 +493,16 @@ test('an issuer without CORS headers is explained as CORS, not as down: discover
   }
   const { page, close } = await openInspector();
   const cases = [
-    [{ token: signer.sign(claims({ iss: noCors.origin })) }, 'ERR_OIDC_DISCOVERY_INVALID', noCors.origin],
-    [{ token: signer.sign(claims({ iss: noCors.origin })), jwksUri: noCors.jwksUri }, 'ERR_JWKS_NETWORK', noCors.origin],
-    [{ token: signer.sign(claims({ iss: jwksNoCors.origin })) }, 'ERR_JWKS_NETWORK', jwksNoCors.origin],
+    [{ token: signer.sign(claims({ iss: noCors.origin })) }, 'ERR_OIDC_DISCOVERY_INVALID', noCors.origin, noCors.discoveryUri],
+    [{ token: signer.sign(claims({ iss: noCors.origin })), jwksUri: noCors.jwksUri }, 'ERR_JWKS_NETWORK', noCors.origin, noCors.jwksUri],
+    [{ token: signer.sign(claims({ iss: jwksNoCors.origin })) }, 'ERR_JWKS_NETWORK', jwksNoCors.origin, jwksNoCors.jwksUri],
   ];
-  for (const [input, code, origin] of cases) {
+  for (const [input, code, origin, url] of cases) {
     const shown = await check(page, input);
     assertBanner(shown, 'cannot-check');
     assert.equal(shown.code, code);
     assert.match(shown.title, /CORS/);
-    assert.equal(
-      shown.explanation,
-      `${origin} answered, but without an Access-Control-Allow-Origin header, so the browser withheld the answer from this page. The server is up. To check tokens in a browser, have it send “Access-Control-Allow-Origin: *” on its discovery document and its JWKS (both are public); servers that verify tokens are not affected.`,
-    );
+    assert.equal(shown.explanation, corsExplanation(origin, url));
     assert.doesNotMatch(`${shown.title} ${shown.explanation}`, /unreachable|Nothing answered/);
   }
   await screenshot(page, 'cors');
@@ -488,6 +539,305 @@ test('a JWKS that answers 503: amber, ERR_JWKS_HTTP_STATUS, the status and what 
   } finally {
     issuer.setJwksStatus(200);
   }
+});
+
+test('a failure is a network failure by its code and reason, never by its message; the URL probed is the one the error names', TEST, async () => {
+  // An issuer whose URL has "network" in it, answering 404 (with CORS): its message says "network".
+  const odd = await startServer({
+    [`/network${DISCOVERY_PATH}`]: json({ error: 'no such issuer' }, { status: 404 }),
+    // A discovery document with CORS whose issuer is the word "network": refused as a document.
+    [DISCOVERY_PATH]: json({ issuer: 'network', jwks_uri: 'x' }),
+  });
+  // Its discovery names a JWKS where nothing listens the first time, and a working one after: the
+  // page must probe the URI that failed, not read discovery again and probe another.
+  let reads = 0;
+  const moving = await startServer({
+    [DISCOVERY_PATH]: json((origin) => ({ issuer: origin, jwks_uri: reads++ === 0 ? `http://127.0.0.1:${closedPort}${JWKS_PATH}` : origin + JWKS_PATH })),
+    [JWKS_PATH]: json({ keys: [signer.jwk] }),
+  });
+  tolerated.push(
+    { text: /^Failed to load resource: the server responded with a status of 404 /, url: `${odd.origin}/network${DISCOVERY_PATH}` },
+    { text: /^Failed to load resource: net::ERR_CONNECTION_REFUSED$/, url: `http://127.0.0.1:${closedPort}${JWKS_PATH}` },
+  );
+  try {
+    const { page, close } = await openInspector();
+    const notFound = await check(page, { token: signer.sign(claims({ iss: `${odd.origin}/network` })) });
+    assertBanner(notFound, 'cannot-check');
+    assert.equal(notFound.code, 'ERR_OIDC_DISCOVERY_INVALID');
+    assert.match(notFound.message, /network/, 'the message does say "network"');
+    assert.match(notFound.title, /^!?Cannot check: OpenID discovery failed \(the server answered HTTP 404\)$/);
+    assert.equal(notFound.explanation, explainError({ code: 'ERR_OIDC_DISCOVERY_INVALID' }));
+    assert.doesNotMatch(`${notFound.title} ${notFound.explanation}`, /CORS|unreachable|Nothing answered/);
+    assert.equal(odd.requestsTo(`/network${DISCOVERY_PATH}`), 1, 'one request: no probe of a server that answered');
+
+    const mismatch = await check(page, { token: signer.sign(claims({ iss: odd.origin })) });
+    assertBanner(mismatch, 'cannot-check');
+    assert.equal(mismatch.code, 'ERR_OIDC_DISCOVERY_INVALID');
+    assert.match(mismatch.message, /"network"/);
+    assert.doesNotMatch(`${mismatch.title} ${mismatch.explanation}`, /CORS|unreachable|Nothing answered/);
+    assert.equal(odd.requestsTo(DISCOVERY_PATH), 1);
+
+    const moved = await check(page, { token: signer.sign(claims({ iss: moving.origin })) });
+    assertBanner(moved, 'cannot-check');
+    assert.equal(moved.code, 'ERR_JWKS_NETWORK');
+    assert.match(moved.title, /unreachable/);
+    assert.match(moved.explanation, new RegExp(`^Nothing answered at http://127\\.0\\.0\\.1:${closedPort}: `));
+    assert.equal(moving.requestsTo(DISCOVERY_PATH), 1, 'discovery read once: the page does not read it again to find the URI');
+    assert.equal(moving.requestsTo(JWKS_PATH), 0);
+    await close();
+  } finally {
+    await Promise.all([odd.close(), moving.close()]);
+  }
+});
+
+test('a server that sent CORS headers but whose response broke, or that named another origin: the page says what it knows, not "no header"', TEST, async () => {
+  const server = await startServer({
+    [DISCOVERY_PATH]: json(discoveryOf),
+    // The header, then the connection dies mid-body.
+    [JWKS_PATH]: (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000', 'access-control-allow-origin': '*' });
+      res.write('{"keys":[');
+      setTimeout(() => res.socket.destroy(), 50);
+    },
+  });
+  // A body that is not the gzip its header says.
+  const gzip = await startServer({
+    [JWKS_PATH]: (req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'access-control-allow-origin': '*' }).end('this is not gzip at all'),
+  });
+  const otherOrigin = await startServer({ [DISCOVERY_PATH]: json(discoveryOf, { cors: 'https://other.example' }) });
+  tolerated.push(
+    { text: /^Failed to load resource: net::ERR_CONTENT_LENGTH_MISMATCH$/, url: server.origin + JWKS_PATH },
+    { text: /^Failed to load resource: net::ERR_CONTENT_DECODING_FAILED$/, url: gzip.origin + JWKS_PATH },
+    { text: new RegExp(`^Access to fetch at '${otherOrigin.origin}${DISCOVERY_PATH}' from origin '${site.origin}' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header has a value 'https://other\\.example' that is not equal to the supplied origin`) },
+    { text: /^Failed to load resource: net::ERR_FAILED$/, url: otherOrigin.origin + DISCOVERY_PATH },
+  );
+  try {
+    const { page, close } = await openInspector();
+    const cases = [
+      [{ token: signer.sign(claims({ iss: server.origin })) }, 'ERR_JWKS_NETWORK', server.origin, server.origin + JWKS_PATH],
+      [{ token: signer.sign(claims()), jwksUri: gzip.origin + JWKS_PATH }, 'ERR_JWKS_NETWORK', gzip.origin, gzip.origin + JWKS_PATH],
+      [{ token: signer.sign(claims({ iss: otherOrigin.origin })) }, 'ERR_OIDC_DISCOVERY_INVALID', otherOrigin.origin, otherOrigin.origin + DISCOVERY_PATH],
+    ];
+    for (const [input, code, origin, url] of cases) {
+      const shown = await check(page, input);
+      assertBanner(shown, 'cannot-check');
+      assert.equal(shown.code, code, url);
+      assert.match(shown.title, /the server answered, but this page could not read the response/);
+      assert.equal(shown.explanation, corsExplanation(origin, url));
+      assert.doesNotMatch(`${shown.title} ${shown.explanation}`, /without an Access-Control-Allow-Origin header|The server is up|unreachable/);
+    }
+    await close();
+  } finally {
+    await Promise.all([server.close(), gzip.close(), otherOrigin.close()]);
+  }
+});
+
+test('an issuer this page\'s Content-Security-Policy does not let it reach (127.0.0.2, [::1]): said so, not "nothing answered"', TEST, async (t) => {
+  const servers = [await startServer({ [DISCOVERY_PATH]: json(discoveryOf), [JWKS_PATH]: json({ keys: [signer.jwk] }) }, { host: '127.0.0.2' })];
+  try {
+    servers.push(await startServer({ [DISCOVERY_PATH]: json(discoveryOf), [JWKS_PATH]: json({ keys: [signer.jwk] }) }, { host: '::1' }));
+  } catch (error) {
+    t.diagnostic(`no IPv6 loopback here (${error.code}): [::1] not tried`);
+  }
+  // Chromium says it twice: once per policy (the header's and the meta element's).
+  tolerated.push(
+    { text: /^Connecting to 'http:\/\/(127\.0\.0\.2|\[::1\]):\d+\/[^']*' violates the following Content Security Policy directive: "connect-src / },
+    { text: /^Fetch API cannot load http:\/\/(127\.0\.0\.2|\[::1\]):\d+\/\S*\. Refused to connect because it violates the document's Content Security Policy\.$/ },
+  );
+  try {
+    const { page, close } = await openInspector();
+    for (const server of servers) {
+      for (const jwksUri of ['', server.origin + JWKS_PATH]) {
+        const shown = await check(page, { token: signer.sign(claims({ iss: server.origin })), jwksUri });
+        assertBanner(shown, 'cannot-check');
+        assert.equal(shown.code, jwksUri === '' ? 'ERR_OIDC_DISCOVERY_INVALID' : 'ERR_JWKS_NETWORK');
+        assert.match(shown.title, /Content-Security-Policy/);
+        assert.equal(
+          shown.explanation,
+          `The browser did not send the request for ${jwksUri || server.origin + DISCOVERY_PATH}: this page’s Content-Security-Policy only lets it connect to https: addresses and to http on 127.0.0.1 or localhost. Nothing is known of that server. To check its tokens here, serve the issuer on https:, or on http://127.0.0.1 or http://localhost.`,
+        );
+        assert.doesNotMatch(`${shown.title} ${shown.explanation}`, /unreachable|Nothing answered|CORS/);
+      }
+      assert.deepEqual(server.seen, [], 'the browser sent it nothing');
+    }
+    await close();
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+  }
+});
+
+test('a newer check or Clear aborts the check it overtakes: quick clicks give no false timeout, Clear closes the request and nothing is rendered', { timeout: 40_000 }, async () => {
+  const slow = await startServer({ [DISCOVERY_PATH]: json(discoveryOf), [JWKS_PATH]: json({ keys: [signer.jwk] }, { delayMs: 2_600 }) });
+  try {
+    const { page, close } = await openInspector();
+    const token = signer.sign(claims({ iss: slow.origin }));
+    tokensUsed.add(token);
+    await page.fill('#token', token);
+    // Fourteen checks started in under a second: without aborting, they queue on the browser's six
+    // connections per host and the last one times out.
+    for (let i = 0; i < 14; i++) {
+      await page.click('#check');
+      await sleep(30);
+    }
+    const started = Date.now();
+    const shown = await waitForVerdict(page);
+    assertBanner(shown, 'valid');
+    assert.ok(Date.now() - started < 5_000, `the last check took ${Date.now() - started} ms (a request queued behind stale ones)`);
+    await sleep(200);
+    const jwks = slow.seen.filter((r) => r.path === JWKS_PATH);
+    assert.ok(jwks.length >= 1);
+    assert.equal(jwks.filter((r) => !r.aborted).length, 1, 'only the last check\'s request was answered; the others were aborted');
+
+    // Clear while the key set is on its way: the request is closed, and the check shows nothing.
+    const before = slow.seen.length;
+    await page.click('#check');
+    await page.waitForFunction(() => document.getElementById('key-source').textContent.startsWith('Discovering'));
+    await sleep(400);
+    await page.click('#clear');
+    await sleep(300);
+    const pending = slow.seen.slice(before).filter((r) => r.path === JWKS_PATH);
+    assert.equal(pending.length, 1);
+    assert.equal(pending[0].aborted, true, 'Clear aborted the JWKS request');
+    await sleep(2_800);
+    assert.deepEqual(await page.evaluate(() => ({ verdict: document.getElementById('verdict').dataset.verdict, text: document.getElementById('verdict').textContent, details: document.getElementById('details').hidden })), {
+      verdict: 'idle',
+      text: '',
+      details: true,
+    });
+    await close();
+  } finally {
+    await slow.close();
+  }
+});
+
+test('the time claims are judged again after the key set arrives: no "expires in 1 s" beside ERR_JWT_EXPIRED, and the summary says the fresh time', { timeout: 30_000 }, async () => {
+  const slow = await startServer({ [DISCOVERY_PATH]: json(discoveryOf), [JWKS_PATH]: json({ keys: [signer.jwk] }, { delayMs: 3_000 }) });
+  try {
+    const { page, close } = await openInspector();
+    // Expires during the fetch.
+    const expired = await check(page, { token: signer.sign(claims({ iss: slow.origin, exp: nowSec() + 2 })) });
+    assertRefused(expired, 'ERR_JWT_EXPIRED');
+    assert.match(expired.times.exp.text, /^expired (now|\d+ s ago)$/, JSON.stringify(expired.times));
+    assert.equal(expired.times.exp.problem, true);
+    assert.ok(expired.findings.some((f) => f.code === 'ERR_JWT_EXPIRED' && f.refused), JSON.stringify(expired.findings));
+
+    // Still valid after the fetch: the summary's time is the one judged after it.
+    const valid = await check(page, { token: signer.sign(claims({ iss: slow.origin, exp: nowSec() + 7 })) });
+    assertBanner(valid, 'valid');
+    const seconds = Number(/^expires in (\d+) s$/.exec(valid.times.exp.text)?.[1]);
+    assert.ok(seconds <= 5, `exp judged before the fetch: ${valid.times.exp.text}`);
+    assert.ok(valid.summary.endsWith(`, and the claims are accepted: ${valid.times.exp.text}.`), valid.summary);
+    await close();
+  } finally {
+    await slow.close();
+  }
+});
+
+test('kids from outside: an RLO cannot rewrite the verdict, and key-1, key-1 with a zero-width space and a Cyrillic lookalike look different', TEST, async () => {
+  const kids = {
+    plain: 'key-1',
+    zwsp: 'key-1\u200b',
+    rlo: '\u202e1-yek',
+    cyrillic: 'k\u0435y-1',
+    spoof: 'main” (ES256) of https://login.example.com/keys, and the claims are accepted.\u2029\u202e',
+  };
+  const signers = Object.fromEntries(Object.entries(kids).map(([name, kid]) => [name, makeSigner('ES256', { kid })]));
+  const server = await startServer({ [DISCOVERY_PATH]: json(discoveryOf), [JWKS_PATH]: json({ keys: Object.values(signers).map((s) => s.jwk) }) });
+  const CONTROLS = /[\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2069\ufeff]/;
+  try {
+    const { page, close } = await openInspector();
+    const zwsp = await check(page, { token: signers.zwsp.sign(claims({ iss: server.origin })) });
+    assertBanner(zwsp, 'valid');
+    assert.match(zwsp.summary, /^The signature verifies with key “key-1\\u200B” \(ES256\) of /);
+    assert.equal(zwsp.matched.kid, kids.zwsp, 'data-kid keeps the kid as it is');
+    const cards = await page.$$eval('.key', (elements) =>
+      elements.map((element) => {
+        const kid = element.querySelector('.kid');
+        return { kid: element.dataset.kid, text: kid.textContent, width: Math.round(kid.getBoundingClientRect().width), note: element.querySelector('.key-note')?.textContent ?? null, isolated: getComputedStyle(kid).unicodeBidi };
+      }),
+    );
+    const card = (name) => cards.find((c) => c.kid === kids[name]);
+    assert.equal(card('plain').text, 'key-1');
+    assert.equal(card('zwsp').text, 'key-1\\u200B');
+    assert.equal(card('rlo').text, '\\u202E1-yek');
+    assert.equal(card('cyrillic').text, kids.cyrillic, 'a lookalike letter is shown as it is, marked');
+    assert.equal(card('plain').note, null);
+    assert.equal(card('cyrillic').note, 'contains non-ASCII characters');
+    assert.ok(card('zwsp').width > card('plain').width + 10, JSON.stringify(cards));
+    assert.equal(await page.$eval(`.key[data-kid="${kids.cyrillic}"] .kid`, (kid) => [...kid.querySelectorAll('.non-ascii')].map((m) => m.textContent).join('')), '\u0435');
+    assert.ok(cards.every((c) => c.isolated === 'isolate' && !CONTROLS.test(c.text)), JSON.stringify(cards));
+
+    // The kid that tries to write the verdict's sentence: isolated, its controls written out, shortened.
+    const spoof = await check(page, { token: signers.spoof.sign(claims({ iss: server.origin })) });
+    assertBanner(spoof, 'valid');
+    assert.doesNotMatch(spoof.summary, CONTROLS);
+    // Shortened in the sentence (its first 35 characters and last 12), whole in the key card.
+    assert.equal(spoof.summary, `The signature verifies with key “main” (ES256) of https://login.exam… accepted.\\u2029\\u202E” (ES256) of ${server.origin}${JWKS_PATH}, and the claims are accepted: expires in 4 min.`);
+    assert.equal(spoof.matched.kid, kids.spoof);
+    assert.equal(await page.textContent('#matched-key .kid'), kids.spoof.replace('\u2029', '\\u2029').replace('\u202e', '\\u202E'), 'the key card shows it whole');
+    // As drawn: the page's words, the kid, the JWKS URI, then the rest of the sentence, in reading
+    // order (found by their text, whatever the markup).
+    const drawn = await page.evaluate((uri) => {
+      const summary = document.querySelector('.verdict-summary');
+      const nodes = [];
+      const walker = document.createTreeWalker(summary, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) nodes.push(walker.currentNode);
+      const text = nodes.map((n) => n.data).join('');
+      // The rects of the last occurrence of `needle`; where it starts (first box) and ends (last: it may wrap).
+      const boxOf = (needle) => {
+        const at = text.lastIndexOf(needle);
+        const range = document.createRange();
+        let offset = 0;
+        for (const node of nodes) {
+          if (at >= offset && at <= offset + node.data.length) range.setStart(node, at - offset);
+          if (at + needle.length >= offset && at + needle.length <= offset + node.data.length) {
+            range.setEnd(node, at + needle.length - offset);
+            break;
+          }
+          offset += node.data.length;
+        }
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        const [first, last] = [rects[0], rects[rects.length - 1]].map((r) => ({ top: Math.round(r.top), left: Math.round(r.left), right: Math.round(r.right), bottom: Math.round(r.bottom) }));
+        return { first, last };
+      };
+      const kid = summary.querySelector('bdi');
+      return {
+        words: boxOf('The signature verifies with key'),
+        kid: boxOf('main'),
+        uri: boxOf(uri),
+        tail: boxOf('the claims are accepted: expires in 4 min.'),
+        isolated: kid ? getComputedStyle(kid).unicodeBidi : null,
+      };
+    }, server.origin + JWKS_PATH);
+    assert.equal(drawn.isolated, 'isolate');
+    // b starts after a ends: on a later line, or on a's last line to its right.
+    const before = (a, b) => b.first.top >= a.last.bottom - 2 || (Math.abs(a.last.top - b.first.top) <= 2 && a.last.right <= b.first.left + 1);
+    assert.ok(before(drawn.words, drawn.kid) && before(drawn.kid, drawn.uri) && before(drawn.uri, drawn.tail), JSON.stringify(drawn));
+    await page.locator('#verdict').screenshot({ path: `${screenshotDir}inspector-rlo-verdict.png` });
+    await screenshot(page, 'lookalike-kids');
+    await close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('Clear and a malformed token leave nothing of the previous token in the page', TEST, async () => {
+  const { page, close } = await openInspector();
+  const emptied = () =>
+    page.evaluate(() => Object.fromEntries(['findings', 'times', 'header-json', 'payload-json', 'key-source', 'matched-key', 'other-keys'].map((id) => [id, document.getElementById(id).textContent])));
+  const nothing = { findings: '', times: '', 'header-json': '', 'payload-json': '', 'key-source': '', 'matched-key': '', 'other-keys': '' };
+  const token = signer.sign(claims({ sub: 'previous-subject' }));
+  assertBanner(await check(page, { token }), 'valid');
+  assert.match((await emptied())['payload-json'], /previous-subject/);
+  await page.click('#clear');
+  assert.deepEqual(await emptied(), nothing);
+
+  assertBanner(await check(page, { token }), 'valid');
+  const garbage = await check(page, { token: 'eyJhbGciOiJFUzI1NiJ9.not json.at all' });
+  assertRefused(garbage, 'ERR_JWT_MALFORMED');
+  assert.deepEqual(await emptied(), nothing);
+  assert.equal(await page.evaluate(() => document.body.textContent.includes('previous-subject')), false);
+  await close();
 });
 
 test('by keyboard alone: Tab reaches the token first, Ctrl+Enter checks, then the fields in order, focus visible', TEST, async () => {
@@ -581,6 +931,7 @@ test('every request was the page\'s own files, a discovery document or a key set
     if (origin === site.origin) return !ownFile(pathname.slice(1));
     if (pathname.startsWith('/inspector/')) return !ownFile(pathname.slice('/inspector/'.length)); // the other static host
     if (issuers.includes(origin) || new URL(url).port === String(closedPort)) return ![DISCOVERY_PATH, JWKS_PATH].includes(pathname);
+    if (testServers.has(origin)) return !(pathname.endsWith(DISCOVERY_PATH) || pathname === JWKS_PATH);
     return true;
   });
   assert.deepEqual(unexpected, []);
