@@ -30,13 +30,24 @@ const ADVICE = {
   ERR_JWKS_CORE_FAILURE: 'An internal failure (a bug): please report it with the message.',
 };
 
+/** What to fix when discovery failed, by its `reason`: the document was not got, or was refused. */
+const DISCOVERY_ADVICE = {
+  network: 'The issuer\'s OpenID discovery document could not be fetched (DNS, connection, TLS; in a browser also a missing CORS header): check the issuer URL and that it is reachable from here, or give the JWKS URI directly.',
+  timeout: 'The issuer\'s OpenID discovery document did not arrive in time: check that the issuer is up, or give the JWKS URI directly.',
+  status: 'The issuer did not serve an OpenID discovery document (at <issuer>/.well-known/openid-configuration): check the issuer URL, or give the JWKS URI directly.',
+  redirect: 'The issuer\'s OpenID discovery document redirects, and redirects are not followed: use the issuer the redirect points to, or give the JWKS URI directly.',
+  'too-large': 'The issuer\'s OpenID discovery document is larger than the bound: check the issuer URL.',
+};
+
 /** A sentence that says what to fix for `error` (anything with a `code`), or a general one. */
 export function explainError(error) {
-  let code;
+  let code, reason;
   try {
     code = error !== null && typeof error === 'object' ? error.code : undefined;
+    reason = code === 'ERR_OIDC_DISCOVERY_INVALID' ? error.reason : undefined;
   } catch {
     // A getter that throws: an error of no code.
   }
+  if (typeof reason === 'string' && Object.hasOwn(DISCOVERY_ADVICE, reason)) return DISCOVERY_ADVICE[reason];
   return typeof code === 'string' && Object.hasOwn(ADVICE, code) ? ADVICE[code] : 'An unexpected error: see its message.';
 }

@@ -566,7 +566,7 @@ test('a failure is a network failure by its code and reason, never by its messag
     assert.equal(notFound.code, 'ERR_OIDC_DISCOVERY_INVALID');
     assert.match(notFound.message, /network/, 'the message does say "network"');
     assert.match(notFound.title, /^!?Cannot check: OpenID discovery failed \(the server answered HTTP 404\)$/);
-    assert.equal(notFound.explanation, explainError({ code: 'ERR_OIDC_DISCOVERY_INVALID' }));
+    assert.equal(notFound.explanation, explainError({ code: 'ERR_OIDC_DISCOVERY_INVALID', reason: 'status' }));
     assert.doesNotMatch(`${notFound.title} ${notFound.explanation}`, /CORS|unreachable|Nothing answered/);
     assert.equal(odd.requestsTo(`/network${DISCOVERY_PATH}`), 1, 'one request: no probe of a server that answered');
 

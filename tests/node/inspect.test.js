@@ -261,6 +261,9 @@ test('explainError has a sentence for every documented code, and one for anythin
     assert.notEqual(sentence, general, code);
     assert.match(sentence, /^[A-Z].+\.$/, code);
   }
+  const discovery = ['network', 'timeout', 'status', 'redirect', 'too-large', 'document', 'toString'].map((reason) => explainError({ code: 'ERR_OIDC_DISCOVERY_INVALID', reason }));
+  assert.equal(new Set(discovery).size, 6, 'one sentence per reason; a document refused, or a reason unknown, gets the code\'s');
+  assert.equal(discovery[5], explainError({ code: 'ERR_OIDC_DISCOVERY_INVALID' }));
   for (const odd of [null, undefined, 'ERR_JWT_EXPIRED', { code: 'toString' }, { code: '__proto__' }, { get code() { throw new Error('x'); } }]) assert.equal(explainError(odd), general);
 });
 
