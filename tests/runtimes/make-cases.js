@@ -7,7 +7,8 @@
 // tests/node/runtimes.test.js runs it as a child process with a timeout, and again if it stalls:
 // Node 20.20's generateKeyPairSync followed by export({ format: 'jwk' }) can deadlock for good
 // when a garbage collection runs during the export (the main thread waits in ~KeyGenJob on a
-// mutex the export holds), about once in a few hundred RSA keys.
+// mutex the export holds), about once in a few hundred RSA keys. Its RSA keys now come from a fixed
+// set (tests/support/rsa-keys.js), as in every test; the timeout stays for what else may stall.
 import { constants, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { b64url } from '../support/signer.js';

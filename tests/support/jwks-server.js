@@ -14,6 +14,7 @@
 
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { rsaKeyPair } from './rsa-keys.js';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 
@@ -30,9 +31,10 @@ const CONTENT_TYPES = {
 
 /** A public JWK of a freshly generated key pair, with a kid. */
 export function makePublicJwk(type = 'EC', kid = `key-${randomUUID()}`) {
-  const options = { EC: ['ec', { namedCurve: 'P-256' }], RSA: ['rsa', { modulusLength: 2048 }], OKP: ['ed25519', {}] }[type];
-  const { publicKey } = generateKeyPairSync(...options);
   const alg = { EC: 'ES256', RSA: 'RS256', OKP: 'EdDSA' }[type];
+  // RSA keys come from a fixed set (rsa-keys.js): generating them can deadlock Node 20.20.
+  if (type === 'RSA') return { ...rsaKeyPair().publicJwk, kid, alg, use: 'sig' };
+  const { publicKey } = generateKeyPairSync(...{ EC: ['ec', { namedCurve: 'P-256' }], OKP: ['ed25519', {}] }[type]);
   return { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
 }
 

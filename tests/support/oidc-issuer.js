@@ -32,6 +32,7 @@
 
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { rsaKeyPair } from './rsa-keys.js';
 
 export const DEFAULT_AUDIENCE = 'https://api.example';
 export const CLIENT_ID = 'jwks-cache-tests';
@@ -56,10 +57,9 @@ async function loadProvider() {
 
 /** A private JWK with a kid, for the provider's keystore. */
 function makePrivateJwk(alg) {
-  const { privateKey } = alg === 'RS256'
-    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...privateKey.export({ format: 'jwk' }), kid: `op-${randomUUID()}`, alg, use: 'sig' };
+  // RSA keys come from a fixed set (rsa-keys.js): generating them can deadlock Node 20.20.
+  const jwk = alg === 'RS256' ? rsaKeyPair().privateJwk : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return { ...jwk, kid: `op-${randomUUID()}`, alg, use: 'sig' };
 }
 
 /** The smallest adapter oidc-provider accepts: a Map per model, expiry ignored. */

@@ -9,6 +9,7 @@
 //   signer.signRaw(headerObjectOrText, payloadText)                       // any header/payload text
 
 import { constants, generateKeyPairSync, sign } from 'node:crypto';
+import { rsaKeyPair } from './rsa-keys.js';
 
 /** Key generation per algorithm. */
 const KEYS = {
@@ -51,8 +52,10 @@ export const nowSec = () => Math.floor(Date.now() / 1000);
  *   jwkMembers: extra members of the served JWK (alg, use, key_ops...). By default the JWK carries `alg`.
  */
 export function makeSigner(alg, { kid = `${alg}-${Math.random().toString(36).slice(2, 10)}`, jwkMembers = { alg } } = {}) {
-  const { publicKey, privateKey } = generateKeyPairSync(...KEYS[alg]);
-  const jwk = { ...publicKey.export({ format: 'jwk' }), ...(kid === null ? {} : { kid }), ...jwkMembers };
+  // RSA keys come from a fixed set (rsa-keys.js): generating them can deadlock Node 20.20.
+  const rsa = KEYS[alg][0] === 'rsa' ? rsaKeyPair() : null;
+  const { publicKey, privateKey } = rsa ?? generateKeyPairSync(...KEYS[alg]);
+  const jwk = { ...(rsa?.publicJwk ?? publicKey.export({ format: 'jwk' })), ...(kid === null ? {} : { kid }), ...jwkMembers };
   const [digest, options] = SIGNING[alg];
   const signBytes = (input) => sign(digest, Buffer.from(input), { key: privateKey, ...options });
   return {
