@@ -46,10 +46,13 @@ console.log(`   -> getKey('signing-2026-10'): not published any more: ${describe
 
 step(4, 'The issuer breaks: it answers 500');
 issuer.behave('status', 500);
-[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'unknown-kid').catch((error) => error));
-console.log(`   -> getKey('unknown-kid') fails clearly: ${jwk.name} ${jwk.code}: "${jwk.message}" (${requests} request)`);
+let failure;
+[failure, requests] = await requestsDuring(() => cache.forceRefresh(uri).catch((error) => error));
+console.log(`   -> forceRefresh(uri) fails clearly: ${failure.name} ${failure.code}: "${failure.message}" (${requests} requests: the first and its retries)`);
 [jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'signing-2026-12'));
 console.log(`   -> the good set was kept: getKey('signing-2026-12') = ${describe(jwk)} (${requests} requests)`);
+[jwk, requests] = await requestsDuring(() => cache.getKey(uri, 'made-up-kid'));
+console.log(`   -> getKey('made-up-kid') = ${describe(jwk)} at once (${requests} requests): failing fetches back off, and unknown kids have a refetch budget`);
 
 step(5, 'Bad calls get stable error codes');
 for (const [args, label] of [[[undefined, 'x'], 'getKey(undefined, "x")'], [[uri, undefined], 'getKey(uri, undefined)']]) {
