@@ -23,6 +23,8 @@ export async function bundleWorker(entry) {
     logLevel: 'error',
   });
   return {
+    /** The directory holding the bundle (the script and the .wasm it imports). */
+    dir: outdir,
     /** A Miniflare running the bundle, ready; `options` are more Miniflare options (bindings, KV...). */
     async start(options = {}) {
       const mf = new Miniflare({

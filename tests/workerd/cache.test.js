@@ -1,19 +1,16 @@
 // getKey and verify in real workerd (Miniflare 4), through the package's `workerd` entry.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { readdirSync } from 'node:fs';
+import { bundleWorker } from '../support/workers-bundle.js';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
 import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
 import { ALGORITHMS, FLIP_POSITIONS, makeVerifySuite } from '../support/verify-cases.js';
 
 let issuer;
 let mf;
-let bundleDir;
+/** The worker bundled once (tests/support/workers-bundle.js); several tests start their own. */
+let bundle;
 /** Keys of every algorithm and tokens signed with them in Node (tests/support/verify-cases.js). */
 let suite;
 /** What workerd wrote to its stdout and stderr (warnings included), as text chunks. */
@@ -22,26 +19,12 @@ const runtimeLog = [];
 before(async () => {
   issuer = await startJwksServer();
   suite = makeVerifySuite();
-  bundleDir = mkdtempSync(join(tmpdir(), 'jwks-cache-worker-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./worker-app.js', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    loader: { '.wasm': 'copy' },
-    outdir: bundleDir,
-    logLevel: 'error',
-  });
+  bundle = await bundleWorker(new URL('./worker-app.js', import.meta.url));
   mf = await startWorker('2026-04-01');
 });
 
-async function startWorker(compatibilityDate) {
-  const worker = new Miniflare({
-    modules: true,
-    scriptPath: join(bundleDir, 'worker-app.js'),
-    modulesRoot: bundleDir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+function startWorker(compatibilityDate) {
+  return bundle.start({
     compatibilityDate,
     // Passed through as Miniflare does by default, and kept for the tests to read.
     handleRuntimeStdio(stdout, stderr) {
@@ -49,14 +32,12 @@ async function startWorker(compatibilityDate) {
       stderr.on('data', (chunk) => (runtimeLog.push(String(chunk)), process.stderr.write(chunk)));
     },
   });
-  await worker.ready;
-  return worker;
 }
 
 after(async () => {
   await mf?.dispose();
   await issuer?.close();
-  rmSync(bundleDir, { recursive: true, force: true });
+  bundle?.remove();
 });
 
 beforeEach(async () => {
@@ -84,7 +65,7 @@ async function fetchesOf(worker) {
 }
 
 test('the bundle took the workers entry: the wasm is a separate module, not inlined bytes', () => {
-  const files = readdirSync(bundleDir);
+  const files = readdirSync(bundle.dir);
   assert.ok(files.some((f) => f.endsWith('.wasm')), files.join(', '));
 });
 

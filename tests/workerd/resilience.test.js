@@ -7,49 +7,24 @@
 // backoffs and stale windows pass in a moment while fetches and timeouts run in real time.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { startBundledWorker } from '../support/workers-bundle.js';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
 
 let issuer;
 /** A second issuer, on another origin: the target of redirects. */
 let elsewhere;
 let mf;
-let bundleDir;
 /** Responses a test's issuer left open (endless bodies): closed after each test. */
 const leftOpen = new Set();
 
 before(async () => {
   [issuer, elsewhere] = await Promise.all([startJwksServer(), startJwksServer()]);
-  bundleDir = mkdtempSync(join(tmpdir(), 'jwks-cache-worker-'));
-  await build({
-    entryPoints: [fileURLToPath(new URL('./worker-app.js', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    loader: { '.wasm': 'copy' },
-    outdir: bundleDir,
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: join(bundleDir, 'worker-app.js'),
-    modulesRoot: bundleDir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-  });
-  await mf.ready;
+  mf = await startBundledWorker(new URL('./worker-app.js', import.meta.url), { compatibilityDate: '2026-04-01' });
 });
 
 after(async () => {
   await mf?.dispose();
   await Promise.all([issuer?.close(), elsewhere?.close()]);
-  rmSync(bundleDir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
