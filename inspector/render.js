@@ -305,6 +305,7 @@ function keyCard(entry, { matched }) {
       h('span', { class: 'key-index' }, `entry ${entry.index}`),
     ),
     kid !== null && NON_ASCII.test(kid) ? h('p', { class: 'key-note' }, 'contains non-ASCII characters') : null,
+    kid === null && !entry.ignored ? h('p', { class: 'key-note' }, 'no kid: only a token without a kid selects it, when it is the one key of the set for the token’s alg') : null,
     h(
       'dl',
       { class: 'key-facts' },

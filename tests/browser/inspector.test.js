@@ -139,6 +139,7 @@ function readPage(page) {
       facts: Object.fromEntries([...element.querySelectorAll('[data-field]')].map((d) => [d.dataset.field, d.querySelector('dd').textContent])),
       badges: [...element.querySelectorAll('.badge')].map((b) => b.textContent),
       ignored: text('.key-ignored', element),
+      note: text('.key-note', element),
     });
     const matched = document.querySelector('#matched-key .key');
     return {
@@ -358,6 +359,8 @@ test('a valid token, its keys found by OpenID discovery from its iss: green, the
   assert.deepEqual(shown.others.map((k) => k.kid), ['ed-second', '', 'enc-1', 'rsa-2048']);
   assert.deepEqual(shown.others[0].facts, { kty: 'OKP', alg: 'EdDSA', curve: 'Ed25519', use: 'absent', verifies: 'EdDSA' });
   assert.equal(shown.others[0].ignored, null);
+  assert.equal(shown.others[0].note, null);
+  assert.match(shown.others[1].note, /^no kid: only a token without a kid selects it/, 'a key without a kid says who can select it');
   assert.deepEqual(shown.others[2].facts, { kty: 'EC', alg: 'absent', curve: 'P-256', use: 'enc', verifies: 'absent' });
   assert.deepEqual(shown.others[2].badges, ['ignored']);
   assert.match(shown.others[2].ignored, /not for signatures: "use" is not "sig"/, 'the page says why the cache ignores it');
