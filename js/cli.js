@@ -101,10 +101,16 @@ class UsageError extends Error {}
 
 // Output. Outside text (claims, kids, messages quoting them) goes through `clean` before it is
 // printed, so that a token or key set cannot send escape sequences to the terminal.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Controls (C0, C1), and the invisible and direction characters that would make two texts look
+// alike or reorder a line: zero-width ones, marks, embeddings, overrides, isolates, separators, BOM.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 const clean = (text) => String(text).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const pretty = (value) => JSON.stringify(value, null, 2).split('\n').map(clean).join('\n');
 const quote = (value) => clean(JSON.stringify(value) ?? String(value));
+/** JSON for scripts, with the same characters escaped: JSON.stringify escapes C0 controls itself, and
+ * the others occur only inside strings, so the document says the same. */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const json = (value) => JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function colourOn(stream, json) {
   if (json) return false;
@@ -122,12 +128,15 @@ function writer(stream, json) {
   };
 }
 
+/** Only the commands themselves: `constructor` or `__proto__` is no command. */
+const isCommand = (name) => typeof name === 'string' && Object.hasOwn(COMMANDS, name);
+
 async function main(argv) {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   } catch (error) {
-    throw new UsageError(error.message.split('. ')[0], { cause: COMMANDS[argv[0]] ? argv[0] : undefined });
+    throw new UsageError(error.message.split('. ')[0].split('\n')[0], { cause: isCommand(argv[0]) ? argv[0] : undefined });
   }
   const { values, positionals: [command, ...args] } = parsed;
   const io = { json: values.json === true, out: writer(process.stdout, values.json), err: writer(process.stderr, values.json) };
@@ -137,10 +146,10 @@ async function main(argv) {
   }
   if (command === undefined || command === 'help') {
     if (!values.help && command === undefined) throw new UsageError('no command given');
-    io.out.line(HELP[COMMANDS[args[0]] ? args[0] : 'main']);
+    io.out.line(HELP[isCommand(args[0]) ? args[0] : 'main']);
     return 0;
   }
-  if (!COMMANDS[command]) throw new UsageError(`unknown command "${command}" (inspect, verify, keys)`);
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}" (inspect, verify, keys)`);
   if (values.help) {
     io.out.line(HELP[command]);
     return 0;
@@ -186,8 +195,16 @@ async function readToken(args) {
   return text;
 }
 
+/** A URL given on the command line with a user or password in it is refused before it is printed or used. */
+function refuseCredentials(...urls) {
+  for (const url of urls) {
+    if (typeof url === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) throw new UsageError('a URL with a user or password in it is refused (keys and discovery documents are public)');
+  }
+}
+
 /** The cache options of the fetching commands. */
 function cacheOptions(options) {
+  refuseCredentials(options.issuer, options['jwks-uri']);
   const cacheOptions = {};
   if (options['allow-insecure-http']) cacheOptions.allowInsecureHttp = true;
   const timeout = options['timeout-ms'];
@@ -201,8 +218,8 @@ function cacheOptions(options) {
 /** The error as the output tells it: whose fault (the token, the key set, the arguments), code, message, what to fix. */
 function describeError(error) {
   const source = error instanceof JwtError ? 'token'
-    : error instanceof JwksFetchError || error instanceof JwksResponseError ? 'keySet'
-      : error instanceof JwksArgumentError ? 'arguments' : 'internal';
+    : error.reason === 'issuer' || error instanceof JwksArgumentError ? 'arguments'
+      : error instanceof JwksFetchError || error instanceof JwksResponseError ? 'keySet' : 'internal';
   let fix = null;
   try {
     fix = explainError(error) || null;
@@ -231,7 +248,7 @@ function failed(io, error, { report = {}, lines = [], titles = {} } = {}) {
   const described = describeError(error);
   const status = described.source === 'arguments' ? 2 : 1;
   if (io.json) {
-    io.out.line(JSON.stringify({ ...report, error: described }, null, 2));
+    io.out.line(json({ ...report, error: described }));
     return status;
   }
   const title = titles[described.source] ?? TITLES[described.source];
@@ -259,7 +276,7 @@ async function inspect(args, options, io) {
   }
   const { header, payload, times, findings } = inspected;
   if (io.json) {
-    io.out.line(JSON.stringify({ header, payload, times, findings }, null, 2));
+    io.out.line(json({ header, payload, times, findings }));
     return 0;
   }
   const w = io.out;
@@ -290,6 +307,11 @@ async function verify(args, options, io) {
   const checkIssuer = keysFrom === 'token-iss' ? payload.iss : issuer;
   if (keysFrom === 'token-iss') {
     if (typeof payload.iss !== 'string' || payload.iss === '') throw new UsageError('the token has no "iss" to find its keys by: give --jwks-uri or --issuer');
+    // The token chooses where to look; a plain-http issuer (one on this machine: others are refused
+    // anyway) would let it send this command to any local port and path. Only when asked to.
+    if (!/^https:\/\//i.test(payload.iss) && !options['allow-insecure-http']) {
+      throw new UsageError(`the token's own iss ${quote(payload.iss)} is not https: follow it only with --issuer (or --allow-insecure-http)`);
+    }
     if (!io.json) io.err.line(io.err.yellow(`No --jwks-uri or --issuer: finding the keys by OpenID discovery from the token's own iss ${quote(payload.iss)}.`));
   }
   const report = { valid: false, jwksUri: jwksUri ?? null, issuer: checkIssuer ?? null, keysFrom, audience: audience ?? null };
@@ -303,6 +325,10 @@ async function verify(args, options, io) {
     return failed(io, error, { report: { ...report, findings }, lines, titles: KEY_SET_TITLE });
   }
   report.jwksUri = loaded.jwksUri;
+  if (!loaded.keySet.isJwkSet) {
+    loaded.cache.close();
+    return notAJwkSet(io, loaded.jwksUri, report, []);
+  }
   let result;
   try {
     result = await loaded.cache.verify(token, { jwksUri: loaded.jwksUri, issuer: checkIssuer, audience });
@@ -318,7 +344,7 @@ async function verify(args, options, io) {
     loaded.cache.close();
   }
   if (io.json) {
-    io.out.line(JSON.stringify({ ...report, valid: true, header: result.protectedHeader, payload: result.payload, times, findings, key: result.key }, null, 2));
+    io.out.line(json({ ...report, valid: true, header: result.protectedHeader, payload: result.payload, times, findings, key: result.key }));
     return 0;
   }
   const w = io.out;
@@ -339,6 +365,20 @@ async function verify(args, options, io) {
   return 0;
 }
 
+/** Text cut to `max` characters (after escaping, so that the cut is what is shown). */
+const shortened = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** A key set URI that answered JSON without a "keys" array: the key set failed (exit 1). */
+function notAJwkSet(io, uri, report, hint) {
+  if (io.json) {
+    if (report !== null) io.out.line(json({ ...report, error: { source: 'keySet', name: 'JwksResponseError', code: null, message: 'not a JWK Set: JSON without a "keys" array', fix: null } }));
+    return 1;
+  }
+  io.err.line(`${io.err.red(io.err.bold('Not a JWK Set'))}: ${clean(uri)} answered JSON without a "keys" array (the cache reads it as an empty set)`);
+  for (const line of hint) io.err.line(`  ${line}`);
+  return 1;
+}
+
 /** verify: a key set that fails is not the token's fault, and the output says so first. */
 const KEY_SET_TITLE = { keySet: 'Key set failed, not the token (it could not be checked)' };
 
@@ -349,7 +389,8 @@ const KEY_CODES = ['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWS_SIGNATURE_INVALID', 'ERR
 function keyProblem(keySet, header) {
   if (!keySet.isJwkSet) return 'The key set URI answered JSON without a "keys" array: it is not a JWK Set';
   const entry = matchKey(keySet, header);
-  const kids = keySet.entries.filter((e) => e.kid !== null && e.ignored === null).map((e) => quote(e.kid));
+  const usable = keySet.entries.filter((e) => e.kid !== null && e.ignored === null).map((e) => quote(shortened(e.kid, 48)));
+  const kids = usable.length > 10 ? [...usable.slice(0, 10), `and ${usable.length - 10} more`] : usable;
   if (entry === null) {
     return typeof header.kid === 'string'
       ? `No entry of the set has kid ${quote(header.kid)}; the kids it can use: ${kids.join(', ') || 'none'}`
@@ -364,6 +405,7 @@ async function keys(args, options, io) {
   if (args.length > 1) throw new UsageError(`unexpected argument "${args[1]}"`);
   if (args.length === 1 && options['jwks-uri'] !== undefined) throw new UsageError('the JWKS URI is given twice');
   const jwksUri = args[0] ?? options['jwks-uri'];
+  refuseCredentials(jwksUri);
   const { issuer } = options;
   if (jwksUri !== undefined && issuer !== undefined) throw new UsageError('give a JWKS URI or --issuer, not both');
   if (jwksUri === undefined && issuer === undefined) throw new UsageError('missing the JWKS URI (or --issuer <issuer>)');
@@ -378,19 +420,15 @@ async function keys(args, options, io) {
   loaded.cache.close();
   const { isJwkSet, entries } = loaded.keySet;
   if (io.json) {
-    io.out.line(JSON.stringify({ jwksUri: loaded.jwksUri, issuer: loaded.issuer ?? null, isJwkSet, entries }, null, 2));
+    io.out.line(json({ jwksUri: loaded.jwksUri, issuer: loaded.issuer ?? null, isJwkSet, entries }));
     return isJwkSet ? 0 : 1;
   }
-  if (!isJwkSet) {
-    io.err.line(`${io.err.red(io.err.bold('Not a JWK Set'))}: ${clean(loaded.jwksUri)} answered JSON without a "keys" array (the cache reads it as an empty set)`);
-    for (const line of hint) io.err.line(`  ${line}`);
-    return 1;
-  }
+  if (!isJwkSet) return notAJwkSet(io, loaded.jwksUri, null, hint);
   const w = io.out;
   const usable = entries.filter((e) => e.ignored === null).length;
   w.line(`${w.bold('Key set')} ${clean(loaded.jwksUri)}${loaded.issuer ? ` (issuer ${quote(loaded.issuer)})` : ''}: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}, ${usable} usable`);
   if (entries.length === 0) return 0;
-  const cell = (value, max = 24) => (value === null ? '-' : clean(value.length > max ? `${value.slice(0, max - 1)}…` : value));
+  const cell = (value, max = 24) => (value === null ? '-' : shortened(clean(value), max));
   const kid = (e, max = 48) => (e.kid === null ? '(none)' : e.kid === '' ? '""' : cell(e.kid, max));
   const rows = entries.map((e) => [String(e.index), kid(e), cell(e.kty), cell(e.alg),
     e.crv !== null ? cell(e.crv) : e.bits !== null ? `${e.bits} bits` : '-', cell(e.use),
@@ -402,14 +440,19 @@ async function keys(args, options, io) {
   rows.forEach((row, i) => w.line(`  ${entries[i].ignored !== null ? w.yellow(format(row)) : format(row)}`));
   const ignored = entries.filter((e) => e.ignored !== null);
   if (ignored.length) w.line(w.bold('Ignored by the cache'));
-  for (const e of ignored) w.line(`  #${e.index} ${kid(e, 1024)}: ${clean(e.ignored)}`);
+  for (const e of ignored) w.line(`  #${e.index} ${kid(e, 96)}: ${clean(e.ignored)}`);
   if (entries.some((e) => e.kid === null && e.ignored === null)) w.line(w.dim('An entry without a kid verifies only tokens without one, and only as the set\'s one key for their alg.'));
   return 0;
 }
 
-process.stdout.on('error', (error) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A reader that went away (`| head -1`) ends the command quietly; another write error (a full
+// disk) is said in one line, without a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE' && stream === process.stdout) process.stderr.write(`jwks-cache: cannot write the output: ${error.code ?? error.message}\n`);
+    process.exit(error.code === 'EPIPE' ? process.exitCode ?? 0 : 1);
+  });
+}
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -63,10 +63,16 @@ export class Discovery {
     const core = this.#host.core();
     let error;
     try {
-      const uri = core.discoveryUri(issuer);
+      let uri;
+      try {
+        uri = core.discoveryUri(issuer);
+      } catch (refused) {
+        throw isCoreError(refused) ? { ...refused, reason: 'issuer' } : refused;
+      }
       const outcome = await fetchJwks(this.#host.fetch, uri, { timeoutMs: core.timeoutMs, maxBytes: core.maxResponseBytes, quirks: this.#host.quirks });
-      // `reason` says what failed without the message having to be read: 'network', 'timeout',
-      // 'too-large', 'redirect', 'status' (with `status`) or 'document'.
+      // `reason` says what failed without the message having to be read: 'issuer' (no issuer
+      // discovery may be asked about), 'network', 'timeout', 'too-large', 'redirect', 'status'
+      // (with `status`) or 'document'.
       const failed = (reason, why, status) => ({
         code: 'ERR_OIDC_DISCOVERY_INVALID',
         message: `OpenID discovery failed: ${describe(uri)} ${why}`,

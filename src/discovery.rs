@@ -37,7 +37,17 @@ pub fn jwks_uri_of(body: &[u8], issuer: &str, allow_insecure_http: bool) -> Resu
     }
     let jwks_uri = document.string("jwks_uri").ok_or_else(|| invalid("no jwks_uri".into()))?;
     checked_uri(Input::Given(&jwks_uri), allow_insecure_http).map_err(|_| invalid(format!("its jwks_uri {jwks_uri:?} is not an https URL")))?;
+    // An https issuer's keys are https too: else its document could send the verifier in the clear
+    // to a plain-http service on the verifier's own machine (loopback http is otherwise allowed),
+    // with a path and query of its choosing.
+    if is_https(issuer) && !is_https(&jwks_uri) {
+        return Err(invalid(format!("its jwks_uri {jwks_uri:?} is not https, and the issuer is")));
+    }
     Ok(jwks_uri.into_owned())
+}
+
+fn is_https(uri: &str) -> bool {
+    uri.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 fn invalid(why: String) -> CacheError {
@@ -76,5 +86,20 @@ mod tests {
             let error = jwks_uri_of(body, ISSUER, false).unwrap_err();
             assert!(error.to_string().contains(why), "{error}");
         }
+    }
+
+    #[test]
+    fn an_https_issuer_never_sends_the_verifier_to_plain_http_not_even_on_loopback() {
+        for jwks_uri in ["http://127.0.0.1:8080/admin?delete=1", "http://localhost/keys", "http://[::1]/k", "http://a.example/k"] {
+            let body = format!(r#"{{"issuer":"{ISSUER}","jwks_uri":"{jwks_uri}"}}"#);
+            for allow_insecure_http in [false, true] {
+                let error = jwks_uri_of(body.as_bytes(), ISSUER, allow_insecure_http).unwrap_err();
+                assert_eq!(error.code(), "ERR_OIDC_DISCOVERY_INVALID", "{jwks_uri}");
+            }
+        }
+        let local = br#"{"issuer":"http://127.0.0.1:3000","jwks_uri":"http://127.0.0.1:3000/keys"}"#;
+        assert_eq!(jwks_uri_of(local, "http://127.0.0.1:3000", false).unwrap(), "http://127.0.0.1:3000/keys", "a local issuer's local keys");
+        let upgraded = br#"{"issuer":"http://127.0.0.1:3000","jwks_uri":"https://keys.example/k"}"#;
+        assert!(jwks_uri_of(upgraded, "http://127.0.0.1:3000", false).is_ok());
     }
 }

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { explainError } from 'jwks-cache';
 import { startJwksServer } from '../support/jwks-server.js';
@@ -233,11 +233,17 @@ test('verify: keys by OpenID discovery, from --issuer or from the token\'s own i
   assert.deepEqual([document.valid, document.keysFrom, document.issuer, document.jwksUri], [true, 'issuer', op.issuer, op.jwksUri]);
   assert.equal(byIssuer.stderr, '');
 
-  const byIss = await cli(['verify', token]);
+  // The token chooses where to look: a plain-http iss (this machine's) is followed only when asked.
+  const refused = await cli(['verify', token]);
+  assertExit(refused, 2);
+  assert.match(refused.stderr, /the token's own iss "http:\/\/127\.0\.0\.1:\d+" is not https: follow it only with --issuer \(or --allow-insecure-http\)/);
+  assert.equal(refused.stdout, '');
+
+  const byIss = await cli(['verify', token, '--allow-insecure-http']);
   assertExit(byIss, 0);
   assert.match(byIss.stderr, /^No --jwks-uri or --issuer: finding the keys by OpenID discovery from the token's own iss "http:\/\/127\.0\.0\.1:\d+"\.\n$/);
   assert.match(byIss.stdout, /issuer {4}"http:\/\/127\.0\.0\.1:\d+", taken from the token itself: anyone can sign a token naming their own issuer; give --issuer\n/);
-  assert.equal(JSON.parse((await cli(['verify', token, '--json'])).stdout).keysFrom, 'token-iss');
+  assert.equal(JSON.parse((await cli(['verify', token, '--json', '--allow-insecure-http'])).stdout).keysFrom, 'token-iss');
 
   // No iss, no --jwks-uri, no --issuer: nothing to find the keys by.
   const noIss = await cli(['verify', signer.sign({ sub: 'a', exp: nowSec() + 60 })]);
@@ -427,4 +433,89 @@ test('standard input is read up to a bound: an endless stream is refused as too 
   assert.equal(code, 1, stderr);
   assert.match(stderr, /ERR_JWT_MALFORMED/);
   assert.ok(written < 64 * 1024 ** 2, `${written} bytes were taken before the CLI stopped`);
+});
+
+test('attack pass: names that objects inherit are no commands; --json escapes C1 and bidi characters; invisible ones are shown', async () => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    for (const args of [[name], [name, '--json'], [name, '--help']]) {
+      const result = await cli(args);
+      assertExit(result, 2);
+      assert.match(result.stderr, /unknown command/, args.join(' '));
+    }
+    const help = await cli(['help', name]);
+    assertExit(help, 0);
+    assert.match(help.stdout, /^Usage: jwks-cache <command> \[options\]/);
+  }
+  const raw = /[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+  const keysJson = await cli(['keys', hostile.jwksUri, '--json']);
+  assertExit(keysJson, 0);
+  assert.doesNotMatch(keysJson.stdout, raw, 'no raw C1 or bidi character in the JSON text');
+  assert.equal(JSON.parse(keysJson.stdout).entries[0].kid, HOSTILE_KID, 'the same document once parsed');
+
+  const lookalikes = await startJwksServer({ keyCount: 0 });
+  try {
+    lookalikes.setKeys([{ ...signer.jwk, kid: 'k1' }, { ...edSigner.jwk, kid: 'k1\u200b' }, { ...edSigner.jwk, kid: 'k1\u2066' }]);
+    const table = await cli(['keys', lookalikes.jwksUri]);
+    assertExit(table, 0);
+    assert.doesNotMatch(table.stdout, raw);
+    assert.match(table.stdout, /k1\\u200b/);
+    assert.match(table.stdout, /k1\\u2066/);
+  } finally {
+    await lookalikes.close();
+  }
+});
+
+test('attack pass: issuers with credentials or no discovery are argument errors; a set that is no JWK Set is not the token\'s fault', async () => {
+  const secret = await cli(['keys', '--issuer', 'http://alice:s3cret@127.0.0.1:1']);
+  assertExit(secret, 2);
+  assert.doesNotMatch(secret.stdout + secret.stderr, /s3cret/);
+  assertExit(await cli(['verify', goodToken(), '--jwks-uri', 'http://alice:s3cret@127.0.0.1:1/k']), 2);
+  for (const issuerArg of ['', 'https://x.example/?a=b', 'ftp://x.example']) {
+    const result = await cli(['keys', '--issuer', issuerArg, '--json']);
+    assertExit(result, 2);
+    assert.equal(JSON.parse(result.stdout).error.source, 'arguments', issuerArg);
+  }
+
+  const notASet = await startJwksServer({ keyCount: 0 });
+  try {
+    notASet.behave('body', '{"keys":null}');
+    const result = await cli(['verify', goodToken(), '--jwks-uri', notASet.jwksUri]);
+    assertExit(result, 1);
+    assert.match(result.stderr, /^Not a JWK Set/);
+    assert.doesNotMatch(result.stderr, /Token refused/);
+    const asJson = JSON.parse((await cli(['verify', goodToken(), '--jwks-uri', notASet.jwksUri, '--json'])).stdout);
+    assert.deepEqual([asJson.valid, asJson.error.source], [false, 'keySet']);
+  } finally {
+    await notASet.close();
+  }
+});
+
+test('attack pass: what a set can make the command print is bounded', async () => {
+  const many = await startJwksServer({ keyCount: 0 });
+  try {
+    // 100 usable keys with 1 KB kids of C1 characters (each printed as 6 characters): the unknown-kid line
+    // and the table stay short.
+    const kid = (i) => `${i}-${'\u009b'.repeat(500)}`; // 1000 bytes: as long as a kid may be
+    many.setKeys(Array.from({ length: 100 }, (_, i) => ({ ...signer.jwk, kid: kid(i) })));
+    const verify = await cli(['verify', makeSigner('ES256', { kid: 'absent' }).sign(claims()), '--jwks-uri', many.jwksUri]);
+    assertExit(verify, 1);
+    assert.match(verify.stderr, /and 90 more/);
+    assert.ok(verify.stderr.length < 4000, `${verify.stderr.length} characters on stderr`);
+    const keys = await cli(['keys', many.jwksUri]);
+    assertExit(keys, 0);
+    assert.ok(keys.stdout.length < 100 * 200, `${keys.stdout.length} characters on stdout`);
+  } finally {
+    await many.close();
+  }
+});
+
+test('attack pass: a write error other than a closed pipe is one line, exit 1, no stack trace', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+  const result = await new Promise((resolve) => {
+    const child = spawn(`${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} inspect ${goodToken()} > /dev/full`, { shell: true, env: childEnv({}) });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
+  });
+  assertExit(result, 1);
+  assert.match(result.stderr, /^jwks-cache: cannot write the output: ENOSPC\n$/);
 });
