@@ -303,6 +303,8 @@ export type JwksErrorCode =
 
 export declare class JwksCacheError extends Error {
   readonly code: JwksErrorCode;
+  /** For errors `loadKeySet` rejects with: the URL that failed (the discovery document's or the JWKS's). */
+  readonly uri?: string;
 }
 /** A call or option was wrong: retrying will not help. */
 export declare class JwksArgumentError extends JwksCacheError {
@@ -320,10 +322,14 @@ export declare class JwksResponseError extends JwksCacheError {
     | 'ERR_JWKS_RESPONSE_TOO_LARGE'
     | 'ERR_JWKS_INVALID_JSON'
     | 'ERR_JWKS_SET_REFUSED'
-  | 'ERR_OIDC_DISCOVERY_INVALID'
+    | 'ERR_OIDC_DISCOVERY_INVALID'
     | 'ERR_JWKS_NESTING_TOO_DEEP'
     | 'ERR_JWKS_TOO_MANY_KEYS'
     | 'ERR_JWKS_AMBIGUOUS_KID';
+  /** For `ERR_OIDC_DISCOVERY_INVALID`: what failed, without the message having to be read. */
+  readonly reason?: 'issuer' | 'network' | 'timeout' | 'too-large' | 'redirect' | 'status' | 'document';
+  /** For `ERR_OIDC_DISCOVERY_INVALID` with reason `status`: the status the discovery document's URL answered. */
+  readonly status?: number;
 }
 /** A token is not accepted: malformed, a refused algorithm or header, no key for it, a bad signature, its claims. */
 export declare class JwtError extends JwksCacheError {

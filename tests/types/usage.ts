@@ -7,6 +7,7 @@ import {
   JwksCacheError,
   JwksFetchError,
   JwtError,
+  JwksResponseError,
   decodeJwt,
   verifyToken,
   inspectToken,
@@ -100,6 +101,13 @@ export async function inspectAndLoad(token: string, uri: string): Promise<string
   const { cache: holding, keySet } = await loadKeySet({ jwksUri: uri }, { timeoutMs: 2000 });
   // @ts-expect-error a JWKS URI or an issuer, not both
   await loadKeySet({ jwksUri: uri, issuer: uri });
+  try {
+    await loadKeySet({ issuer: uri });
+  } catch (error) {
+    if (error instanceof JwksResponseError && error.reason === 'network') return `${error.uri}`;
+    // @ts-expect-error reason is one of the documented few
+    if (error instanceof JwksResponseError && error.reason === 'dns') return '';
+  }
   const entry = matchKey(keySet, header) ?? describeKeySet('{"keys":[]}').entries[0];
   const jwksUri: string = await holding.discover('https://issuer.example');
   holding.close();
