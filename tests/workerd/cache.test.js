@@ -6,6 +6,8 @@ import { bundleWorker } from '../support/workers-bundle.js';
 import { startJwksServer, makePublicJwk } from '../support/jwks-server.js';
 import { ROOMY_JWKS, HUNGRY_JWKS } from '../support/wasm-trap.js';
 import { ALGORITHMS, FLIP_POSITIONS, makeVerifySuite } from '../support/verify-cases.js';
+import { makeSigner, nowSec } from '../support/signer.js';
+import { startOidcIssuer } from '../support/oidc-issuer.js';
 
 let issuer;
 let mf;
@@ -528,4 +530,40 @@ test('verify when the wasm memory is exhausted: never a raw RuntimeError, and th
   } finally {
     await worker.dispose();
   }
+});
+
+test('the inspection API in workerd: inspectToken, loadKeySet by URI and by OpenID discovery, matchKey, explainError', async () => {
+  const signer = makeSigner('ES256', { kid: 'inspect-1' });
+  issuer.setKeys([signer.jwk, { kty: 'oct', kid: 'shared', k: 'c2VjcmV0' }]);
+  const inspect = async (body) => {
+    const response = await mf.dispatchFetch('http://worker/inspect', { method: 'POST', body: JSON.stringify(body) });
+    return { status: response.status, ...(await response.json()) };
+  };
+  const token = signer.sign({ sub: 'alice', exp: nowSec() + 240 });
+  const byUri = await inspect({ token, jwksUri: issuer.jwksUri });
+  assert.equal(byUri.status, 200, JSON.stringify(byUri));
+  assert.deepEqual(byUri.inspected.times.map((t) => t.text), ['expires in 4 min']);
+  assert.deepEqual(byUri.inspected.findings.map((f) => f.code), ['ISS_MISSING']);
+  assert.deepEqual(byUri.keySet.entries.map((e) => [e.kid, e.algorithms, e.ignored]), [['inspect-1', ['ES256'], null], ['shared', [], 'a shared secret, never used from a published set']]);
+  assert.equal(byUri.match.kid, 'inspect-1');
+  assert.equal(byUri.payload.sub, 'alice');
+  assert.equal(issuer.jwksRequests, 1, 'the set is described and verifies with one request');
+
+  const op = await startOidcIssuer();
+  try {
+    const byDiscovery = await inspect({ token: await op.getToken(), issuer: op.issuer });
+    assert.equal(byDiscovery.status, 200, JSON.stringify(byDiscovery));
+    assert.equal(byDiscovery.jwksUri, op.jwksUri);
+    assert.equal(byDiscovery.match.kid, op.kids[0]);
+  } finally {
+    await op.close();
+  }
+
+  issuer.behave('status', 503);
+  const down = await inspect({ token, jwksUri: issuer.jwksUri });
+  assert.equal(down.status, 500);
+  assert.deepEqual([down.error.code, down.error.status, down.uri], ['ERR_JWKS_HTTP_STATUS', 503, issuer.jwksUri]);
+  assert.match(down.fix, /did not answer 2xx/);
+  const malformed = await inspect({ token: 'not a token', jwksUri: issuer.jwksUri });
+  assert.deepEqual([malformed.status, malformed.error.code, malformed.error.name], [500, 'ERR_JWT_MALFORMED', 'JwtError']);
 });

@@ -23,10 +23,14 @@
 //   GET /clear             -> cache.clear()
 //   GET /fetches           -> [{ url, cache }]: each call of the runtime's fetch since the last
 //                             reset, with the `cache` member the package passed (null: none)
+//   POST /inspect          -> body { token, jwksUri?, issuer? }: inspectToken(token), then
+//                             loadKeySet({ jwksUri } | { issuer }), matchKey, and verify with the
+//                             cache it returned: { inspected, jwksUri, keySet, match, payload } or
+//                             500 { error, fix } (fix: explainError's sentence)
 //   GET /exhaust-memory    -> grows the wasm memory the package runs in as far as the runtime lets
 //                             it, so that the core's allocator cannot grow it any further:
 //                             { pagesBefore, pagesAfter } (64 KiB pages)
-import { createJwksCache, verifyToken, JwksCacheError } from 'jwks-cache';
+import { createJwksCache, verifyToken, JwksCacheError, inspectToken, loadKeySet, matchKey, explainError } from 'jwks-cache';
 // The package's own wasm-bindgen glue, by file (its `exports` do not offer it): esbuild resolves
 // the node_modules link to the same file the package imports, so this is the same module instance.
 import { initSync } from '../../node_modules/jwks-cache/wasm/jwks_cache.js';
@@ -95,6 +99,24 @@ async function verifyRoute(request, ctx) {
   }
 }
 
+/** The inspection API as a Worker would use it (tests/workerd/cache.test.js). */
+async function inspectRoute(request) {
+  const { token, jwksUri, issuer } = await request.json();
+  try {
+    const inspected = inspectToken(token);
+    const loaded = await loadKeySet(jwksUri !== undefined ? { jwksUri } : { issuer }, { maxRetries: 0 });
+    try {
+      const match = matchKey(loaded.keySet, inspected.header);
+      const { payload } = await loaded.cache.verify(token, { jwksUri: loaded.jwksUri });
+      return Response.json({ inspected, jwksUri: loaded.jwksUri, keySet: loaded.keySet, match, payload });
+    } finally {
+      loaded.cache.close();
+    }
+  } catch (error) {
+    return Response.json({ ...describeError(error), uri: error?.uri, fix: explainError(error) }, { status: 500 });
+  }
+}
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
@@ -135,6 +157,7 @@ export default {
     if (url.pathname === '/fetches') return Response.json(fetches);
     if (url.pathname === '/crypto-calls') return Response.json(cryptoCalls);
     if (url.pathname === '/verify') return verifyRoute(request, ctx);
+    if (url.pathname === '/inspect') return inspectRoute(request);
     if (url.pathname === '/waited-until') return Response.json(waitedUntil);
     if (url.pathname === '/exhaust-memory') return Response.json(exhaustWasmMemory(initSync({ module: new Uint8Array() }).memory));
     try {
