@@ -24,6 +24,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const AUDIENCE = 'api://bench';
+/** OFFLOAD=0: jwks-cache's app checks signatures on the event loop (offloadSignatures: false; the
+ * middleware's own cache offloads them); the tables are then written to http-inline.md, not http.md. */
+const INLINE = process.env.OFFLOAD === '0';
 const SHORT_TTL_MS = 1_000; // the cache age of the scenario-d apps
 const CONTENDERS = ['jwks-cache', 'express-jwt', 'jose'];
 const LABELS = {
@@ -51,9 +54,10 @@ async function serveApp(contender, variant, jwksUri) {
   if (contender === 'jwks-cache') {
     const { jwtAuth } = await import('jwks-cache/express');
     const options = { jwksUri, audience: AUDIENCE };
-    if (short) {
+    if (short || INLINE) {
       const { createJwksCache } = await import('jwks-cache');
-      options.cache = createJwksCache({ ttlMs: SHORT_TTL_MS });
+      // As the middleware makes its own: signatures off the event loop, unless OFFLOAD=0.
+      options.cache = createJwksCache({ ...(short ? { ttlMs: SHORT_TTL_MS } : {}), offloadSignatures: !INLINE });
     }
     app.use('/api', jwtAuth(options));
     app.get('/api/me', (req, res) => res.json({ sub: req.auth.payload.sub }));
@@ -351,7 +355,7 @@ async function main() {
   // The tables go between the markers of http.md; the notes around them are kept.
   const BEGIN = '<!-- written by bench/http.js: begin -->';
   const END = '<!-- written by bench/http.js: end -->';
-  const mdPath = new URL('./http.md', import.meta.url);
+  const mdPath = new URL(INLINE ? './http-inline.md' : './http.md', import.meta.url);
   const previous = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '';
   const begin = previous.indexOf(BEGIN);
   const end = previous.indexOf(END);

@@ -68,12 +68,12 @@ export class JwksCache {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: options must be an object');
     }
     let ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries;
-    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions;
+    let fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions, offloadSignatures;
     try {
       // Read once: a getter or a Proxy gets no second chance to answer differently.
       ({ ttlMs, timeoutMs, maxResponseBytes, maxKeys, maxVerifiedTokens, allowInsecureHttp, maxStaleMs, refetchCooldownMs, maxEntries, maxRetries } =
         options);
-      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions } = options);
+      ({ fetch, now, waitUntil, refreshIntervalMs, allowedJwksUris, store, storeTimeoutMs, onEvent, logger, verifyOptions, offloadSignatures } = options);
       // Copied here, so that the core reads a plain array and no caller code runs inside wasm.
       allowedJwksUris = plainList(allowedJwksUris);
     } catch (cause) {
@@ -88,6 +88,9 @@ export class JwksCache {
       throw new JwksArgumentError('ERR_INVALID_OPTION', `Invalid option: refreshIntervalMs must be a whole number of milliseconds from 1000 to ${MAX_TIMER_MS}`);
     }
     checkStoreOptions(store, storeTimeoutMs, logger);
+    if (offloadSignatures !== undefined && typeof offloadSignatures !== 'boolean') {
+      throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: offloadSignatures must be a boolean');
+    }
     if (verifyOptions !== undefined) {
       // Checked like a call's options (names, types; the core checks values on each call).
       this.#verifyOptions = Object.fromEntries(Object.entries(readOptions(verifyOptions)).filter(([, value]) => value !== undefined));
@@ -141,6 +144,7 @@ export class JwksCache {
         return current;
       },
       now: () => this.#readClock(),
+      offloadSignatures: offloadSignatures === true,
       useCore: (operation, core) => this.#useCore(operation, core),
       forgetToken,
       tokens: new VerifiedTokens(this.#core.maxVerifiedTokens, (entry) => forgetToken(entry.core, entry.id)),

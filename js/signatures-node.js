@@ -1,5 +1,6 @@
 // Signatures with node:crypto: synchronous, one KeyObject per key (kept in the view until the set
-// changes), the parameters per algorithm fixed here. ECDSA signatures are r || s (ieee-p1363), as
+// changes), the parameters per algorithm fixed here; or, with the cache's `offloadSignatures`, on
+// libuv's thread pool (the callback form), so that a busy server checks them beside its event loop. ECDSA signatures are r || s (ieee-p1363), as
 // JWS has them, never DER (ATTACKS.md D2).
 
 import { constants, createPublicKey, verify } from 'node:crypto';
@@ -34,5 +35,12 @@ export const nodeSignatures = {
   verify(key, alg, signedText, signature) {
     const [digest, options] = PARAMETERS[alg];
     return verify(digest, Buffer.from(signedText, 'latin1'), { key, ...options }, signature);
+  },
+  /** The same check on the thread pool: a promise of the answer. */
+  verifyOffThread(key, alg, signedText, signature) {
+    const [digest, options] = PARAMETERS[alg];
+    return new Promise((resolve, reject) => {
+      verify(digest, Buffer.from(signedText, 'latin1'), { key, ...options }, signature, (error, valid) => (error ? reject(error) : resolve(valid)));
+    });
   },
 };

@@ -7,7 +7,10 @@
 //   ALGORITHMS), or throws when the host refuses it (an EC point off its curve, say);
 // - signatureBytes decodes the signature segment, which the core checked is canonical base64url;
 // - verify answers true or false (or a promise of it); the signed text is ASCII (base64url and
-//   one dot), so its characters are its bytes.
+//   one dot), so its characters are its bytes;
+// - verifyOffThread (optional) answers a promise of the same, computed off the event loop: used
+//   when the cache has `offloadSignatures` (node:crypto's callback form; crypto.subtle is
+//   asynchronous already).
 
 let backend;
 

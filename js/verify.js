@@ -144,7 +144,7 @@ function checkKey(source, token, given, parts) {
     const slot = select(view, kid, alg);
     return andThen(hostKey(view, slot, alg), (key) => {
       if (key === null) throw toPublicError(inCore(() => noMatchingKey(kid, alg, NOT_IMPORTABLE)));
-      return andThen(signatureHolds(key, alg, token, signedLength), (valid) => {
+      return andThen(signatureHolds(key, alg, token, signedLength, source.offloadSignatures), (valid) => {
         if (!valid) throw toPublicError(inCore(() => signatureInvalid(alg)));
         return { header, payload, jwk: view.slots[slot], view };
       });
@@ -153,11 +153,12 @@ function checkKey(source, token, given, parts) {
 }
 
 /** Whether the host's crypto finds the signature good (a refusal to check is a bad signature). */
-function signatureHolds(key, alg, token, signedLength) {
+function signatureHolds(key, alg, token, signedLength, offload = false) {
   const engine = signatures();
   try {
     const signature = engine.signatureBytes(token.slice(signedLength + 1));
-    const valid = engine.verify(key, alg, token.slice(0, signedLength), signature);
+    const check = offload && engine.verifyOffThread !== undefined ? engine.verifyOffThread : engine.verify;
+    const valid = check.call(engine, key, alg, token.slice(0, signedLength), signature);
     return valid instanceof Promise ? valid.then((answer) => answer === true, () => false) : valid === true;
   } catch {
     return false;
