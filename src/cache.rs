@@ -902,7 +902,7 @@ fn is_loopback(authority: &str) -> bool {
 }
 
 /// The URI as an error message may quote it: user information (`user:password@`) becomes `***@`.
-fn redacted(uri: &str) -> std::borrow::Cow<'_, str> {
+pub fn redacted(uri: &str) -> std::borrow::Cow<'_, str> {
     let authority_at = uri.find(':').filter(|&at| uri[at..].starts_with("://")).map_or(0, |at| at + 3);
     let authority_end = uri[authority_at..].find(['/', '?', '#']).map_or(uri.len(), |end| authority_at + end);
     match uri[authority_at..authority_end].rfind('@') {

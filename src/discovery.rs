@@ -4,7 +4,7 @@
 //! asked about (4.3: else an attacker's document could name its own keys for someone else's
 //! tokens), and its `jwks_uri` must be a URI the cache may fetch.
 
-use crate::cache::checked_uri;
+use crate::cache::{checked_uri, redacted};
 use crate::cache::Input;
 use crate::error::CacheError;
 use crate::json_spans::JsonObject;
@@ -16,9 +16,10 @@ const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 /// Where the issuer's discovery document is: the issuer (an https URL, or http on loopback when
 /// allowed) with any trailing `/` removed, then the well-known path.
 pub fn configuration_uri(issuer: &str, allow_insecure_http: bool) -> Result<String, CacheError> {
-    let checked = checked_uri(Input::Given(issuer), allow_insecure_http).map_err(|_| invalid(format!("issuer {issuer:?} is not an https URL")))?;
+    let quoted = || redacted(issuer);
+    let checked = checked_uri(Input::Given(issuer), allow_insecure_http).map_err(|_| invalid(format!("issuer {:?} is not an https URL", quoted())))?;
     if checked.contains('?') || checked.contains('#') {
-        return Err(invalid(format!("issuer {issuer:?} has a query or fragment")));
+        return Err(invalid(format!("issuer {:?} has a query or fragment", quoted())));
     }
     Ok(format!("{}{WELL_KNOWN}", checked.trim_end_matches('/')))
 }
@@ -68,6 +69,10 @@ mod tests {
             assert_eq!(configuration_uri(refused, false).unwrap_err().code(), "ERR_OIDC_DISCOVERY_INVALID", "{refused}");
         }
         assert!(configuration_uri("http://127.0.0.1:3000", false).is_ok(), "loopback");
+        for with_credentials in ["http://alice:s3cret@a.example", "https://alice:s3cret@a.example/?x=1"] {
+            let message = configuration_uri(with_credentials, false).unwrap_err().to_string();
+            assert!(!message.contains("s3cret") && message.contains("***@a.example"), "{message}");
+        }
     }
 
     #[test]

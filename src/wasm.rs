@@ -158,10 +158,11 @@ impl CacheCore {
     pub fn discovery_uri(&self, issuer: &JsValue) -> Result<String, JsValue> {
         let issuer = HostText::read(issuer, MAX_URI_BYTES);
         let refused = |why: &str| to_js_error(CacheError::DiscoveryInvalid(format!("the issuer is {why}")));
-        let issuer = match issuer.input() {
+        // Read as a JWKS URI is: the host's URL parser must accept it, without credentials.
+        let issuer = match uri_input(issuer.input(), &self.core.config()) {
             Input::Given(issuer) => issuer,
             Input::Oversized => return Err(refused(&format!("longer than {MAX_URI_BYTES} bytes"))),
-            Input::Refused(_, why) => return Err(refused(why)),
+            Input::Refused(_, why) => return Err(refused(&format!("refused: {why}"))),
             _ => return Err(refused("not a string")),
         };
         let uri = configuration_uri(issuer, self.core.config().allow_insecure_http).map_err(to_js_error)?;

@@ -313,6 +313,13 @@ test('discovery failures say why and where, without the message having to be rea
     await assert.rejects(loadKeySet({ issuer: `${op.issuer}/` }, { maxRetries: 0 }), (e) => e.reason === 'document' && e.uri === `${op.issuer}/.well-known/openid-configuration`);
     issuer.behave('status', 503);
     await assert.rejects(loadKeySet({ jwksUri: issuer.jwksUri }, { maxRetries: 0 }), (e) => e.code === 'ERR_JWKS_HTTP_STATUS' && e.reason === undefined && e.uri === issuer.jwksUri);
+    // An issuer with credentials is refused as a JWKS URI is, before any request, never quoted.
+    const asked = [];
+    const recording = (input, init) => (asked.push(input), fetch(input, init));
+    for (const withCredentials of ['https://alice:s3cret@login.example.com', 'http://alice:s3cret@127.0.0.1:1', 'http://alice:s3cret@10.0.0.1']) {
+      await assert.rejects(loadKeySet({ issuer: withCredentials }, { maxRetries: 0, fetch: recording }), (e) => e.reason === 'issuer' && !e.message.includes('s3cret'));
+    }
+    assert.deepEqual(asked, []);
     const long = `https://${'a'.repeat(3000)}.example`;
     await assert.rejects(loadKeySet({ issuer: long }, { maxRetries: 0, fetch: () => Promise.reject(new Error('no')) }), (e) => e.message.length < 400);
   } finally {
