@@ -76,9 +76,14 @@ impl KeySet {
     /// Reads the body of a 2xx JWKS response whose `keys` array may hold up to `max_keys`
     /// entries. The whole body is checked first; then only the entries of `keys` are read.
     pub fn from_body(body: &[u8], max_keys: usize) -> Result<KeySet, CacheError> {
-        let SetBody { start, text, entries } = SetBody::read(body, max_keys)?;
+        Ok(KeySet::from_checked(&SetBody::read(body, max_keys)?))
+    }
+
+    /// The set a checked body holds (see [`SetBody::read`]).
+    pub fn from_checked(body: &SetBody<'_>) -> KeySet {
+        let SetBody { start, text, ref entries } = *body;
         let Some(entries) = entries else {
-            return Ok(KeySet::empty(false));
+            return KeySet::empty(false);
         };
 
         // Group by kid first, so that ambiguity is decided over the whole set, whatever the order.
@@ -126,7 +131,7 @@ impl KeySet {
             let verifies = AlgSet::of(&usability(&text[first]));
             set.keys.push(Jwk { kid, index: copies[0], span, verifies });
         }
-        Ok(set)
+        set
     }
 
     fn empty(is_jwk_set: bool) -> KeySet {

@@ -28,8 +28,9 @@ pub struct EntryReport {
 /// The set's entries in document order, and whether the body was a JWK Set at all (a JSON body
 /// without a `keys` array reads as an empty set). Errors are those of a JWKS response.
 pub fn key_report(body: &[u8], max_keys: usize) -> Result<(bool, Vec<EntryReport>), CacheError> {
-    let set = KeySet::from_body(body, max_keys)?;
-    let SetBody { start, text, entries } = SetBody::read(body, max_keys)?;
+    let checked = SetBody::read(body, max_keys)?;
+    let set = KeySet::from_checked(&checked);
+    let SetBody { start, text, entries } = checked;
     let Some(entries) = entries else { return Ok((false, Vec::new())) };
     let reports = entries
         .into_iter()
