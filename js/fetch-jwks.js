@@ -121,7 +121,12 @@ async function readBounded(response, maxBytes, signal) {
     // Copied as it comes: a stream may hand out the same buffer again, refilled.
     if (value.byteLength > 0) chunks.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice());
   }
-  const body = new Uint8Array(size);
+  return joined(chunks);
+}
+
+/** The chunks of a body, one after another in one buffer. */
+export function joined(chunks) {
+  const body = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
   let at = 0;
   for (const chunk of chunks) {
     body.set(chunk, at);

@@ -7,6 +7,7 @@
 
 import { describeKeySet as readKeySet } from './wasm/jwks_cache.js';
 import { createJwksCache } from './cache.js';
+import { joined } from './fetch-jwks.js';
 import { inCore, JwksArgumentError } from './errors.js';
 import { ALGORITHMS } from './key-views.js';
 
@@ -128,21 +129,11 @@ export async function loadKeySet(source, cacheOptions = {}) {
     if (received === undefined) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: loadKeySet needs a fetch whose responses have a body stream');
     }
-    const keySet = describeKeySet(concat(received), { maxKeys: options.maxKeys });
+    const keySet = describeKeySet(joined(received), { maxKeys: options.maxKeys });
     return { jwksUri, ...(issuer === undefined ? {} : { issuer }), cache, keySet };
   } catch (error) {
     cache.close();
     if (error instanceof Error && error.uri === undefined && jwksUri !== undefined) error.uri = jwksUri;
     throw error;
   }
-}
-
-function concat(chunks) {
-  const body = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
 }
