@@ -427,7 +427,7 @@ export interface KeySetReport {
 }
 
 /** Each entry of a JWKS body as the cache reads it. @throws {JwksResponseError} as a response with this body would fail */
-export declare function describeKeySet(body: string | Uint8Array, options?: { maxKeys?: number }): KeySetReport;
+export declare function describeKeySet(body: string | Uint8Array, options?: { maxKeys?: number; maxResponseBytes?: number }): KeySetReport;
 
 /** The entry a token's header selects, as verification selects it, or null. */
 export declare function matchKey(keySet: KeySetReport, header: { readonly [member: string]: unknown }): KeySetEntry | null;

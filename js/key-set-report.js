@@ -8,32 +8,44 @@
 import { describeKeySet as readKeySet } from './wasm/jwks_cache.js';
 import { createJwksCache } from './cache.js';
 import { joined } from './fetch-jwks.js';
-import { inCore, JwksArgumentError } from './errors.js';
+import { inCore, toPublicError, JwksArgumentError } from './errors.js';
 import { ALGORITHMS } from './key-views.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** The cache's default bound on a response body: a larger one would stay in wasm memory for good. */
+const DEFAULT_MAX_BYTES = 512 * 1024;
+
 /**
  * @param {string | Uint8Array} body a JWKS response body
- * @param {{ maxKeys?: number }} [options] the cache's bound on entries (default 100)
+ * @param {{ maxKeys?: number, maxResponseBytes?: number }} [options] the cache's bounds on entries
+ *   (default 100) and bytes (default 512 KiB): a body past them is refused as a response would be
  * @returns {{ isJwkSet: boolean, entries: Array<{ index: number, kid: string | null, kty: string | null,
  *   alg: string | null, use: string | null, crv: string | null, bits: number | null, algorithms: string[],
  *   ignored: string | null }> }}
  */
 export function describeKeySet(body, options = {}) {
-  let maxKeys;
+  let maxKeys, maxBytes;
   try {
     maxKeys = options?.maxKeys ?? 100;
+    maxBytes = options?.maxResponseBytes ?? DEFAULT_MAX_BYTES;
   } catch (cause) {
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the options object could not be read', { cause });
   }
   if (!(Number.isInteger(maxKeys) && maxKeys >= 1 && maxKeys <= 1000)) {
     throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: maxKeys must be a whole number from 1 to 1000');
   }
+  if (!(Number.isInteger(maxBytes) && maxBytes >= 1 && maxBytes <= 16 * 1024 * 1024)) {
+    throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: maxResponseBytes must be a whole number from 1 to 16777216');
+  }
+  // A string longer than the bound in UTF-16 units is longer in UTF-8 too: refused before it is encoded.
+  const tooLarge = () => toPublicError({ code: 'ERR_JWKS_RESPONSE_TOO_LARGE', message: `JWKS response is larger than ${maxBytes} bytes` });
+  if (typeof body === 'string' && body.length > maxBytes) throw tooLarge();
   const bytes = typeof body === 'string' ? utf8Encoder.encode(body) : body;
   if (!(bytes instanceof Uint8Array)) throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: the body must be a string or a Uint8Array');
+  if (bytes.byteLength > maxBytes) throw tooLarge();
   const [isJwkSet, flat] = inCore(() => readKeySet(bytes, maxKeys));
   const entries = [];
   for (let at = 0; at < flat.length; at += 5) {
@@ -129,7 +141,7 @@ export async function loadKeySet(source, cacheOptions = {}) {
     if (received === undefined) {
       throw new JwksArgumentError('ERR_INVALID_OPTION', 'Invalid option: loadKeySet needs a fetch whose responses have a body stream');
     }
-    const keySet = describeKeySet(joined(received), { maxKeys: options.maxKeys });
+    const keySet = describeKeySet(joined(received), { maxKeys: options.maxKeys, maxResponseBytes: options.maxResponseBytes });
     return { jwksUri, ...(issuer === undefined ? {} : { issuer }), cache, keySet };
   } catch (error) {
     cache.close();

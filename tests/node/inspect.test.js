@@ -186,6 +186,14 @@ test('describeKeySet: every entry, what it verifies or why the cache ignores it'
   assert.throws(() => describeKeySet('{"keys":[{},{}]}', { maxKeys: 1 }), { code: 'ERR_JWKS_TOO_MANY_KEYS' });
   assert.throws(() => describeKeySet(42), (e) => e instanceof JwksArgumentError && e.code === 'ERR_INVALID_OPTION');
   assert.throws(() => describeKeySet('{}', { maxKeys: 0 }), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => describeKeySet('{}', { maxResponseBytes: 0 }), { code: 'ERR_INVALID_OPTION' });
+  // A body past the bound is refused before it reaches wasm memory, whose growth is for good.
+  const padded = JSON.stringify({ keys: [], pad: 'x'.repeat(600 * 1024) });
+  for (const huge of [padded, new TextEncoder().encode(padded), 'x'.repeat(64 * 1024 * 1024)]) {
+    assert.throws(() => describeKeySet(huge), (e) => e instanceof JwksResponseError && e.code === 'ERR_JWKS_RESPONSE_TOO_LARGE' && e.message === 'JWKS response is larger than 524288 bytes');
+  }
+  assert.equal(describeKeySet(padded, { maxResponseBytes: 1024 * 1024 }).isJwkSet, true);
+  assert.throws(() => describeKeySet('\u20ac'.repeat(200), { maxResponseBytes: 300 }), { code: 'ERR_JWKS_RESPONSE_TOO_LARGE' }, 'counted in UTF-8 bytes');
 });
 
 test('matchKey selects as verification does', () => {
